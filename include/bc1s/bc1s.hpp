@@ -1,0 +1,14 @@
+// bc1s: header-only C++20 SIMD tensor kernels with channels-first (B, C, 1, S) layouts as types.
+#pragma once
+
+#include "bc1s/layout/extents.hpp"
+#include "bc1s/layout/heads.hpp"
+#include "bc1s/layout/layout.hpp"
+
+#include "bc1s/core/half.hpp"
+#include "bc1s/core/tensor.hpp"
+
+#include "bc1s/simd/arch.hpp"
+#include "bc1s/simd/convert.hpp"
+
+#include "bc1s/runtime/cpu.hpp"

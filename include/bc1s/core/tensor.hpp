@@ -1,0 +1,190 @@
+// tensor<T, Layout> (owning, 64-byte aligned, padding lanes zero) and tensor_view<T, Layout>
+// (non-owning). Both index as t(b, c, s) through the layout's offset().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <sstream>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "bc1s/core/half.hpp"
+#include "bc1s/layout/layout.hpp"
+
+namespace bc1s {
+
+namespace detail {
+struct aligned_delete {
+  void operator()(void* p) const noexcept { ::operator delete(p, std::align_val_t{kRowAlignBytes}); }
+};
+
+// Zero-filled, 64-byte aligned storage for n elements of T (T trivially copyable).
+template <class T>
+std::unique_ptr<T[], aligned_delete> aligned_zeros(std::size_t n) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const std::size_t bytes = round_up(n * sizeof(T) + (n == 0 ? 1 : 0), kRowAlignBytes);
+  void* p = ::operator new(bytes, std::align_val_t{kRowAlignBytes});
+  std::memset(p, 0, bytes);
+  return std::unique_ptr<T[], aligned_delete>(static_cast<T*>(p));
+}
+}  // namespace detail
+
+template <class T, class Layout>
+class tensor_view {
+  using value_type_ = std::remove_const_t<T>;
+  static_assert(std::is_same_v<value_type_, typename Layout::element_type>,
+                "bc1s::tensor_view: expected the element type to match the layout's element_type; "
+                "use layout_bc1s<T, ...> with the same T as the view");
+
+ public:
+  using element_type = T;
+  using value_type = value_type_;
+  using layout_type = Layout;
+
+  constexpr tensor_view() = default;
+  // Wraps external memory. Channels-first layouts need every row on a 64-byte boundary, so the
+  // base pointer must be 64-byte aligned.
+  tensor_view(T* data, const Layout& layout) : data_(data), layout_(layout) {
+    if (data == nullptr && layout.required_span_size() != 0) {
+      throw std::invalid_argument("bc1s::tensor_view: null data pointer for a non-empty layout");
+    }
+    const auto addr = reinterpret_cast<std::uintptr_t>(data);
+    if (addr % Layout::row_align_bytes != 0) {
+      std::ostringstream os;
+      os << "bc1s::tensor_view: expected a pointer aligned to " << Layout::row_align_bytes
+         << " bytes, got " << static_cast<const void*>(data) << " (address mod "
+         << Layout::row_align_bytes << " = " << addr % Layout::row_align_bytes
+         << "); allocate with bc1s::tensor or an aligned allocator";
+      throw std::invalid_argument(os.str());
+    }
+  }
+
+  // tensor_view<T> -> tensor_view<const T>, and between layouts of the same kind whose extents
+  // agree (static -> dynamic; a contradicting static extent is a compile error).
+  template <class U, class L2>
+    requires(std::is_convertible_v<U (*)[], T (*)[]> &&
+             std::is_constructible_v<typename Layout::extents_type, typename L2::extents_type>)
+  constexpr tensor_view(const tensor_view<U, L2>& o)  // NOLINT(google-explicit-constructor)
+      : data_(o.data()), layout_(typename Layout::extents_type(o.mapping().extents())) {
+    static_assert(Layout::is_channels_first == L2::is_channels_first &&
+                      Layout::row_align_bytes == L2::row_align_bytes,
+                  "bc1s::tensor_view: expected the same layout kind on both sides; a channels-last "
+                  "view cannot become a channels-first one without a transpose");
+  }
+
+  constexpr T* data() const noexcept { return data_; }
+  constexpr const Layout& mapping() const noexcept { return layout_; }
+  constexpr std::size_t b() const noexcept { return layout_.b(); }
+  constexpr std::size_t c() const noexcept { return layout_.c(); }
+  constexpr std::size_t s() const noexcept { return layout_.s(); }
+  constexpr std::size_t size() const noexcept { return layout_.required_span_size(); }
+  constexpr T& operator()(std::size_t b, std::size_t c, std::size_t s) const noexcept {
+    return data_[layout_.offset(b, c, s)];
+  }
+  // Start of row (b, c) of a channels-first tensor (64-byte aligned).
+  constexpr T* row(std::size_t b, std::size_t c) const noexcept {
+    return data_ + layout_.offset(b, c, 0);
+  }
+
+ private:
+  T* data_ = nullptr;
+  Layout layout_{};
+};
+
+template <class T, class Layout>
+class tensor {
+  static_assert(std::is_same_v<T, typename Layout::element_type>,
+                "bc1s::tensor: expected the element type to match the layout's element_type");
+
+ public:
+  using element_type = T;
+  using value_type = T;
+  using layout_type = Layout;
+
+  tensor()
+    requires Layout::extents_type::is_static
+      : tensor(Layout{}) {}
+  explicit tensor(const Layout& layout)
+      : layout_(layout), data_(detail::aligned_zeros<T>(layout.required_span_size())) {}
+  tensor(std::size_t b, std::size_t c, std::size_t s) : tensor(Layout(b, c, s)) {}
+
+  tensor(tensor&&) noexcept = default;
+  tensor& operator=(tensor&&) noexcept = default;
+  tensor(const tensor& o) : tensor(o.layout_) {
+    std::memcpy(data_.get(), o.data_.get(), size() * sizeof(T));
+  }
+  tensor& operator=(const tensor& o) {
+    if (this != &o) *this = tensor(o);
+    return *this;
+  }
+
+  T* data() noexcept { return data_.get(); }
+  const T* data() const noexcept { return data_.get(); }
+  const Layout& mapping() const noexcept { return layout_; }
+  std::size_t b() const noexcept { return layout_.b(); }
+  std::size_t c() const noexcept { return layout_.c(); }
+  std::size_t s() const noexcept { return layout_.s(); }
+  std::size_t size() const noexcept { return layout_.required_span_size(); }
+  T& operator()(std::size_t b, std::size_t c, std::size_t s) noexcept {
+    return data_[layout_.offset(b, c, s)];
+  }
+  const T& operator()(std::size_t b, std::size_t c, std::size_t s) const noexcept {
+    return data_[layout_.offset(b, c, s)];
+  }
+
+  tensor_view<T, Layout> view() noexcept { return {data(), layout_}; }
+  tensor_view<const T, Layout> view() const noexcept { return {data(), layout_}; }
+  tensor_view<const T, Layout> cview() const noexcept { return {data(), layout_}; }
+  operator tensor_view<T, Layout>() noexcept { return view(); }  // NOLINT
+  operator tensor_view<const T, Layout>() const noexcept { return view(); }  // NOLINT
+
+ private:
+  Layout layout_;
+  std::unique_ptr<T[], detail::aligned_delete> data_;
+};
+
+// ---- traits used by kernels ------------------------------------------------------------------
+
+template <class X>
+struct tensor_traits {
+  static constexpr bool is_tensor = false;
+};
+template <class T, class L>
+struct tensor_traits<tensor_view<T, L>> {
+  static constexpr bool is_tensor = true;
+  using element_type = T;
+  using value_type = std::remove_const_t<T>;
+  using layout_type = L;
+};
+template <class T, class L>
+struct tensor_traits<tensor<T, L>> : tensor_traits<tensor_view<T, L>> {};
+template <class T, class L>
+struct tensor_traits<const tensor<T, L>> : tensor_traits<tensor_view<const T, L>> {};
+
+template <class X>
+using tensor_traits_t = tensor_traits<std::remove_reference_t<X>>;
+
+// Anything that is a bc1s tensor or tensor view, of any layout (kernels then check the layout
+// with a static_assert so the user reads a sentence, not an overload list).
+template <class X>
+concept tensor_like = tensor_traits_t<X>::is_tensor;
+
+// The view of a tensor or view (mutable when the argument is).
+template <class T, class L>
+constexpr tensor_view<T, L> as_view(tensor_view<T, L> v) noexcept {
+  return v;
+}
+template <class T, class L>
+tensor_view<T, L> as_view(tensor<T, L>& t) noexcept {
+  return t.view();
+}
+template <class T, class L>
+tensor_view<const T, L> as_view(const tensor<T, L>& t) noexcept {
+  return t.view();
+}
+
+}  // namespace bc1s
