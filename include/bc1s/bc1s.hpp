@@ -12,3 +12,5 @@
 #include "bc1s/simd/convert.hpp"
 
 #include "bc1s/runtime/cpu.hpp"
+#include "bc1s/kernels/checks.hpp"
+#include "bc1s/runtime/thread_pool.hpp"

@@ -46,6 +46,7 @@ __attribute__((target("arch=x86-64"))) inline isa_list missing_isa() noexcept {
     if (missing.text[0] != 0) std::strncat(missing.text, " ", sizeof(missing.text) - std::strlen(missing.text) - 1);
     std::strncat(missing.text, n, sizeof(missing.text) - std::strlen(missing.text) - 1);
   };
+  (void)need;
 #if defined(__AVX__)
   need("avx");
 #endif

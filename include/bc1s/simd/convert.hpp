@@ -50,48 +50,40 @@ inline void float_to_half(const float* src, half* dst, std::size_t n) noexcept {
 
 // Load kFloatLanes elements of storage type T as a float batch (unaligned allowed).
 inline fbatch load(const float* p) noexcept { return fbatch::load_unaligned(p); }
-inline fbatch load(const half* p) noexcept {
+
 #if defined(__AVX512F__)
-  if constexpr (kFloatLanes == 16) {
-    return fbatch(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
-  }
-#endif
-#if defined(__F16C__)
-  if constexpr (kFloatLanes == 8) {
-    return fbatch(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
-  } else if constexpr (kFloatLanes == 4) {
-    return fbatch(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
-  }
-#endif
+static_assert(kFloatLanes == 16);
+inline fbatch load(const half* p) noexcept {
+  return fbatch(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+}
+inline void store(half* p, fbatch v) noexcept {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+#elif defined(__F16C__) && defined(__AVX__)
+static_assert(kFloatLanes == 8);
+inline fbatch load(const half* p) noexcept {
+  return fbatch(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+inline void store(half* p, fbatch v) noexcept {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                   _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+#else
+// Portable: the scalar conversion of core/half.hpp, bit-identical to F16C.
+inline fbatch load(const half* p) noexcept {
   alignas(64) float tmp[kFloatLanes];
   for (std::size_t i = 0; i < kFloatLanes; ++i) tmp[i] = static_cast<float>(p[i]);
   return fbatch::load_aligned(tmp);
 }
-
-inline void store(float* p, fbatch v) noexcept { v.store_unaligned(p); }
 inline void store(half* p, fbatch v) noexcept {
-#if defined(__AVX512F__)
-  if constexpr (kFloatLanes == 16) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
-                        _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    return;
-  }
-#endif
-#if defined(__F16C__)
-  if constexpr (kFloatLanes == 8) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
-                     _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    return;
-  } else if constexpr (kFloatLanes == 4) {
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(p),
-                     _mm_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    return;
-  }
-#endif
   alignas(64) float tmp[kFloatLanes];
   v.store_aligned(tmp);
   for (std::size_t i = 0; i < kFloatLanes; ++i) p[i] = half(tmp[i]);
 }
+#endif
+
+inline void store(float* p, fbatch v) noexcept { v.store_unaligned(p); }
 
 // Broadcast one stored element as a float batch.
 inline fbatch broadcast(float x) noexcept { return fbatch(x); }

@@ -1,0 +1,125 @@
+// A small persistent thread pool with a parallel-for. Workers are created once (the caller sets
+// the count) and reused by every call; the calling thread takes part in the work.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <type_traits>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace bc1s::runtime {
+
+class thread_pool {
+ public:
+  // threads = total threads doing work, the caller included (1 = run inline, no workers).
+  explicit thread_pool(std::size_t threads = 1) : threads_(std::max<std::size_t>(1, threads)) {
+    workers_.reserve(threads_ - 1);
+    for (std::size_t i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  }
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+  ~thread_pool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_.store(true, std::memory_order_release);
+      ++generation_;
+      generation_seen_.store(generation_, std::memory_order_release);
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  std::size_t size() const noexcept { return threads_; }
+
+  // Calls fn(task) for task in [0, tasks), spread over the threads; returns when all are done.
+  // fn must not throw. Not reentrant: one parallel_for at a time per pool.
+  template <class Fn>
+  void parallel_for(std::size_t tasks, Fn&& fn) {
+    if (tasks == 0) return;
+    if (threads_ == 1 || tasks == 1) {
+      for (std::size_t t = 0; t < tasks; ++t) fn(t);
+      return;
+    }
+    using F = std::remove_reference_t<Fn>;
+    ctx_ = const_cast<void*>(static_cast<const void*>(&fn));
+    call_ = [](void* ctx, std::size_t t) { (*static_cast<F*>(ctx))(t); };
+    tasks_ = tasks;
+    next_.store(0, std::memory_order_relaxed);
+    pending_.store(threads_ - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      ++generation_;
+      generation_seen_.store(generation_, std::memory_order_release);
+    }
+    cv_.notify_all();
+    drain();
+    // Wait for the workers (spin briefly: regions are short).
+    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+      if (spin > 4096) std::this_thread::yield();
+    }
+  }
+
+  // Splits [0, n) into contiguous ranges, about `tasks_per_thread` per thread, each a multiple of
+  // `grain`: fn(begin, end).
+  template <class Fn>
+  void parallel_ranges(std::size_t n, std::size_t grain, Fn&& fn) {
+    if (n == 0) return;
+    grain = std::max<std::size_t>(1, grain);
+    const std::size_t units = (n + grain - 1) / grain;
+    const std::size_t tasks = std::min(units, threads_);
+    parallel_for(tasks, [&](std::size_t t) {
+      const std::size_t u0 = units * t / tasks, u1 = units * (t + 1) / tasks;
+      fn(std::min(n, u0 * grain), std::min(n, u1 * grain));
+    });
+  }
+
+ private:
+  void drain() {
+    for (;;) {
+      const std::size_t t = next_.fetch_add(1, std::memory_order_relaxed);
+      if (t >= tasks_) return;
+      call_(ctx_, t);
+    }
+  }
+
+  void worker_loop(std::size_t) {
+    std::size_t seen = 0;
+    for (;;) {
+      // Spin a little before sleeping: back-to-back regions (one per kernel) are the norm.
+      bool woke = false;
+      for (int spin = 0; spin < 20000; ++spin) {
+        if (generation_seen_.load(std::memory_order_acquire) != seen) {
+          woke = true;
+          break;
+        }
+      }
+      if (!woke) {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_ != seen; });
+      }
+      seen = generation_seen_.load(std::memory_order_acquire);
+      if (stop_.load(std::memory_order_acquire)) return;
+      drain();
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+
+  std::size_t threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t generation_ = 0;  // guarded by mu_
+  std::atomic<std::size_t> generation_seen_{0};
+  std::atomic<bool> stop_{false};
+  void* ctx_ = nullptr;  // the current region's callable (no std::function: no allocation)
+  void (*call_)(void*, std::size_t) = nullptr;
+  std::size_t tasks_ = 0;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<std::size_t> pending_{0};
+};
+
+}  // namespace bc1s::runtime
