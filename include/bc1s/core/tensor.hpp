@@ -164,6 +164,8 @@ template <class T, class L>
 struct tensor_traits<tensor<T, L>> : tensor_traits<tensor_view<T, L>> {};
 template <class T, class L>
 struct tensor_traits<const tensor<T, L>> : tensor_traits<tensor_view<const T, L>> {};
+template <class T, class L>
+struct tensor_traits<const tensor_view<T, L>> : tensor_traits<tensor_view<T, L>> {};
 
 template <class X>
 using tensor_traits_t = tensor_traits<std::remove_reference_t<X>>;

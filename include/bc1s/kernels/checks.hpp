@@ -18,13 +18,13 @@
                                         "bc1s::tensor_view as " WHAT)
 
 #define BC1S_REQUIRE_CHANNELS_FIRST(KERNEL, L, WHAT)                                               \
-  static_assert(L::is_channels_first,                                                              \
+  static_assert(std::type_identity_t<L>::is_channels_first,                                                              \
                 "bc1s::" KERNEL ": expected a channels-first (B, C, 1, S) tensor as " WHAT         \
                 ", got a channels-last (B, S, C) one; store it as bc1s::layout_bc1s<T, "           \
                 "bc1s::extents<B, C, S>> (transpose once where the data enters the model)")
 
 #define BC1S_REQUIRE_ROW_ALIGN_64(KERNEL, L, WHAT)                                                 \
-  static_assert(!L::is_channels_first || L::row_align_bytes == ::bc1s::kRowAlignBytes,             \
+  static_assert(!std::type_identity_t<L>::is_channels_first || std::type_identity_t<L>::row_align_bytes == ::bc1s::kRowAlignBytes,             \
                 "bc1s::" KERNEL ": expected rows aligned to 64 bytes for " WHAT                    \
                 "; use bc1s::layout_bc1s<T, E> with the default row alignment "                    \
                 "(bc1s::kRowAlignBytes = 64)")
@@ -47,14 +47,14 @@
 
 // Input and output with the same B and S (static extents at compile time).
 #define BC1S_REQUIRE_SAME_BS(KERNEL, LA, LB, WHAT)                                                 \
-  static_assert(::bc1s::extents_agree(LA::static_b, LB::static_b) &&                               \
-                    ::bc1s::extents_agree(LA::static_s, LB::static_s),                             \
+  static_assert(::bc1s::extents_agree(std::type_identity_t<LA>::static_b, std::type_identity_t<LB>::static_b) &&                               \
+                    ::bc1s::extents_agree(std::type_identity_t<LA>::static_s, std::type_identity_t<LB>::static_s),                             \
                 "bc1s::" KERNEL ": expected " WHAT " with the same B and S; give both tensors "    \
                 "the same batch and sequence extents")
 
 // The same C (static extents at compile time).
 #define BC1S_REQUIRE_SAME_C(KERNEL, LA, LB, WHAT)                                                  \
-  static_assert(::bc1s::extents_agree(LA::static_c, LB::static_c),                                 \
+  static_assert(::bc1s::extents_agree(std::type_identity_t<LA>::static_c, std::type_identity_t<LB>::static_c),                                 \
                 "bc1s::" KERNEL ": expected " WHAT " with the same C; give both tensors the "      \
                 "same channel count")
 

@@ -54,7 +54,9 @@ inline fbatch load(const float* p) noexcept { return fbatch::load_unaligned(p); 
 #if defined(__AVX512F__)
 static_assert(kFloatLanes == 16);
 inline fbatch load(const half* p) noexcept {
-  return fbatch(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+  // maskz form: GCC 12 warns (-Wmaybe-uninitialized) on the _mm512_undefined_ps() inside
+  // _mm512_cvtph_ps; the zero-masked form with a full mask is the same instruction.
+  return fbatch(_mm512_maskz_cvtph_ps(__mmask16(0xFFFF), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
 }
 inline void store(half* p, fbatch v) noexcept {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),

@@ -1,0 +1,94 @@
+// conv1x1 at DistilBERT shapes, fp16 and fp32 weights, beside Eigen's fp32 GEMM on the same shapes.
+// out (B, Cout, 1, S) = W (Cout, Cin) * in (B, Cin, 1, S) + bias; 2 * B * S * Cout * Cin FLOP.
+#include <Eigen/Core>
+
+#include <random>
+#include <vector>
+
+#include "bc1s/bc1s.hpp"
+#include "bc1s/kernels/conv1x1.hpp"
+#include "bench_common.hpp"
+
+namespace {
+
+using act_layout = bc1s::layout_bc1s<float, bc1s::extents<bc1s::dyn, bc1s::dyn, bc1s::dyn>>;
+
+std::vector<float> random_vector(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+// Args: Cout, Cin, S, B, threads
+template <class WT>
+void BM_conv1x1(benchmark::State& state) {
+  const auto cout = static_cast<std::size_t>(state.range(0));
+  const auto cin = static_cast<std::size_t>(state.range(1));
+  const auto S = static_cast<std::size_t>(state.range(2));
+  const auto B = static_cast<std::size_t>(state.range(3));
+  const auto threads = static_cast<std::size_t>(state.range(4));
+  const auto w = random_vector(cout * cin, 1);
+  const auto bias = random_vector(cout, 2);
+  bc1s::conv1x1_weights<WT> packed(cout, cin, w, bias);
+  bc1s::tensor<float, act_layout> in(B, cin, S), out(B, cout, S);
+  const auto x = random_vector(in.size(), 3);
+  std::copy(x.begin(), x.end(), in.data());
+  bc1s::runtime::thread_pool pool(threads);
+  for (auto _ : state) {
+    bc1s::conv1x1(packed, in, out, bc1s::epi::bias_only{}, &pool);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  bc1s::bench::report_flops(state, 2.0 * double(B * S * cout * cin), threads);
+  state.counters["weight_MB"] = double(packed.bytes()) * 1e-6;
+}
+
+// Eigen fp32 GEMM on the same shapes (single-threaded: Debian's Eigen without OpenMP).
+void BM_eigen_gemm_fp32(benchmark::State& state) {
+  const auto cout = static_cast<Eigen::Index>(state.range(0));
+  const auto cin = static_cast<Eigen::Index>(state.range(1));
+  const auto S = static_cast<Eigen::Index>(state.range(2));
+  const auto B = static_cast<Eigen::Index>(state.range(3));
+  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Mat W = Mat::Random(cout, cin);
+  Eigen::VectorXf bias = Eigen::VectorXf::Random(cout);
+  std::vector<Mat> in(static_cast<std::size_t>(B), Mat::Random(cin, S));
+  std::vector<Mat> out(static_cast<std::size_t>(B), Mat(cout, S));
+  for (auto _ : state) {
+    for (Eigen::Index b = 0; b < B; ++b) {
+      auto& o = out[static_cast<std::size_t>(b)];
+      o.noalias() = W * in[static_cast<std::size_t>(b)];
+      o.colwise() += bias;
+    }
+    benchmark::DoNotOptimize(out[0].data());
+    benchmark::ClobberMemory();
+  }
+  bc1s::bench::report_flops(state, 2.0 * double(B * S * cout * cin), 1);
+}
+
+void shapes(benchmark::internal::Benchmark* b, bool threaded) {
+  b->ArgNames({"Cout", "Cin", "S", "B", "threads"});
+  const int cs[3][2] = {{768, 768}, {3072, 768}, {768, 3072}};
+  for (auto& c : cs) {
+    for (int s : {8, 32, 128, 512}) {
+      for (int batch : {1, 8}) {
+        if (batch == 8 && s == 512) continue;  // 8 x 512 tokens is beyond DistilBERT's use here
+        for (int t : {1, 2}) {
+          if (t == 2 && !threaded) continue;
+          b->Args({c[0], c[1], s, batch, t});
+        }
+      }
+    }
+  }
+  b->UseRealTime()->MinTime(0.2)->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+BENCHMARK(BM_conv1x1<bc1s::half>)->Name("conv1x1_fp16w")->Apply([](auto* b) { shapes(b, true); });
+BENCHMARK(BM_conv1x1<float>)->Name("conv1x1_fp32w")->Apply([](auto* b) { shapes(b, true); });
+BENCHMARK(BM_eigen_gemm_fp32)->Name("eigen_gemm_fp32")->Apply([](auto* b) { shapes(b, false); });
+
+BENCHMARK_MAIN();

@@ -1,0 +1,170 @@
+// conv1x1 against a plain fp32 reference (double accumulation over the same fp16-rounded inputs).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "bc1s/kernels/conv1x1.hpp"
+
+namespace {
+
+using bc1s::dyn;
+using bc1s::half;
+
+template <class T>
+using dyn_layout = bc1s::layout_bc1s<T, bc1s::extents<dyn, dyn, dyn>>;
+
+struct shape {
+  std::size_t B, cout, cin, S;
+};
+
+std::vector<float> random_vector(std::size_t n, unsigned seed, float scale) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-scale, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+template <class T>
+float round_to(float x) {
+  return bc1s::to_float(bc1s::from_float<T>(x));
+}
+
+enum class mode { bias, gelu, residual };
+
+// Runs conv1x1 with weight storage WT and activation storage AT against the reference, returns
+// max abs error over valid outputs and checks the padding lanes are untouched (finite).
+template <class WT, class AT>
+void check(const shape& sh, mode md, std::size_t threads) {
+  const auto w = random_vector(sh.cout * sh.cin, 11, 0.1f);
+  const auto bias = random_vector(sh.cout, 12, 0.5f);
+  bc1s::conv1x1_weights<WT> packed(sh.cout, sh.cin, w, bias);
+  bc1s::tensor<AT, dyn_layout<AT>> in(sh.B, sh.cin, sh.S), out(sh.B, sh.cout, sh.S),
+      res(sh.B, sh.cout, sh.S);
+  const auto x = random_vector(sh.B * sh.cin * sh.S, 13, 1.0f);
+  const auto r = random_vector(sh.B * sh.cout * sh.S, 14, 1.0f);
+  for (std::size_t b = 0; b < sh.B; ++b)
+    for (std::size_t c = 0; c < sh.cin; ++c)
+      for (std::size_t s = 0; s < sh.S; ++s) in(b, c, s) = bc1s::from_float<AT>(x[(b * sh.cin + c) * sh.S + s]);
+  for (std::size_t b = 0; b < sh.B; ++b)
+    for (std::size_t c = 0; c < sh.cout; ++c)
+      for (std::size_t s = 0; s < sh.S; ++s) res(b, c, s) = bc1s::from_float<AT>(r[(b * sh.cout + c) * sh.S + s]);
+
+  bc1s::runtime::thread_pool pool(threads);
+  switch (md) {
+    case mode::bias: bc1s::conv1x1(packed, in, out, bc1s::epi::bias_only{}, &pool); break;
+    case mode::gelu: bc1s::conv1x1(packed, in, out, bc1s::epi::gelu{}, &pool); break;
+    case mode::residual: bc1s::conv1x1(packed, in, out, bc1s::epi::residual{res.cview()}, &pool); break;
+  }
+
+  double max_abs = 0, max_ref = 0;
+  for (std::size_t b = 0; b < sh.B; ++b) {
+    for (std::size_t m = 0; m < sh.cout; ++m) {
+      for (std::size_t s = 0; s < sh.S; ++s) {
+        double acc = bias[m];
+        for (std::size_t k = 0; k < sh.cin; ++k) {
+          acc += double(round_to<WT>(w[m * sh.cin + k])) * double(bc1s::to_float(in(b, k, s)));
+        }
+        if (md == mode::gelu) acc = 0.5 * acc * (1.0 + std::erf(acc / std::sqrt(2.0)));
+        if (md == mode::residual) acc += double(bc1s::to_float(res(b, m, s)));
+        const double got = bc1s::to_float(out(b, m, s));
+        max_abs = std::max(max_abs, std::abs(got - acc));
+        max_ref = std::max(max_ref, std::abs(acc));
+      }
+      for (std::size_t s = sh.S; s < out.mapping().padded_s(); ++s) {
+        ASSERT_TRUE(std::isfinite(bc1s::to_float(out(b, m, s))));
+      }
+    }
+  }
+  // Tolerance. The reference uses the same stored (rounded) weights and inputs, so what remains is
+  // (1) fp32 accumulation over Cin products of magnitude <= 0.1 * 1: error <= Cin * 2^-24 * sum|terms|,
+  //     bounded by Cin * 2^-24 * (Cin * 0.1 + 0.5); and
+  // (2) when the output is stored as fp16, one rounding of the result: 2^-11 * |out| (+ the residual
+  //     add done in fp32 before that rounding).
+  const double sum_terms = 0.1 * double(sh.cin) + 0.5 + 1.0;
+  double tol = double(sh.cin) * std::ldexp(1.0, -24) * sum_terms + 1e-6;
+  if constexpr (std::is_same_v<AT, half>) tol += std::ldexp(1.0, -11) * max_ref;
+  std::printf("conv1x1 %s weights, %s acts, B=%zu Cout=%zu Cin=%zu S=%zu mode=%d threads=%zu: "
+              "max abs err %.3g (max |ref| %.3g, tol %.3g)\n",
+              std::is_same_v<WT, half> ? "fp16" : "fp32", std::is_same_v<AT, half> ? "fp16" : "fp32",
+              sh.B, sh.cout, sh.cin, sh.S, int(md), threads, max_abs, max_ref, tol);
+  EXPECT_LE(max_abs, tol);
+}
+
+class Conv1x1Shapes : public ::testing::TestWithParam<shape> {};
+
+TEST_P(Conv1x1Shapes, Fp16WeightsFp32ActsMatchReference) {
+  check<half, float>(GetParam(), mode::bias, 1);
+}
+TEST_P(Conv1x1Shapes, Fp32WeightsFp32ActsMatchReference) {
+  check<float, float>(GetParam(), mode::bias, 1);
+}
+TEST_P(Conv1x1Shapes, Fp16WeightsFp16ActsMatchReference) {
+  check<half, half>(GetParam(), mode::bias, 2);
+}
+TEST_P(Conv1x1Shapes, GeluEpilogueMatchesReference) { check<half, float>(GetParam(), mode::gelu, 2); }
+TEST_P(Conv1x1Shapes, ResidualEpilogueMatchesReference) {
+  check<half, float>(GetParam(), mode::residual, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Conv1x1Shapes,
+    ::testing::Values(shape{1, 7, 5, 1}, shape{3, 33, 24, 7}, shape{1, 2, 768, 31}, shape{3, 40, 17, 32},
+                      shape{1, 96, 64, 33}, shape{3, 64, 96, 127}, shape{1, 768, 768, 128},
+                      shape{1, 3072, 768, 129}, shape{1, 768, 3072, 33}, shape{3, 8, 768, 512}));
+
+TEST(Conv1x1, MultiThreadedEqualsSingleThreaded) {
+  const std::size_t cout = 200, cin = 96, S = 45, B = 3;
+  const auto w = random_vector(cout * cin, 1, 0.1f);
+  const auto bias = random_vector(cout, 2, 0.1f);
+  bc1s::conv1x1_weights<half> packed(cout, cin, w, bias);
+  bc1s::tensor<float, dyn_layout<float>> in(B, cin, S), o1(B, cout, S), o2(B, cout, S);
+  const auto x = random_vector(in.size(), 3, 1.0f);
+  std::copy(x.begin(), x.end(), in.data());
+  bc1s::runtime::thread_pool p1(1), p2(2);
+  bc1s::conv1x1(packed, in, o1, bc1s::epi::gelu{}, &p1);
+  bc1s::conv1x1(packed, in, o2, bc1s::epi::gelu{}, &p2);
+  for (std::size_t i = 0; i < o1.size(); ++i) ASSERT_EQ(o1.data()[i], o2.data()[i]) << "at " << i;
+}
+
+TEST(Conv1x1, StaticExtentsCompileAndRun) {
+  using L_in = bc1s::layout_bc1s<float, bc1s::extents<1, 24, 16>>;
+  using L_out = bc1s::layout_bc1s<float, bc1s::extents<1, 8, 16>>;
+  const auto w = random_vector(8 * 24, 1, 0.1f);
+  bc1s::conv1x1_weights<half, 8, 24> packed(8, 24, w, {});
+  bc1s::tensor<float, L_in> in;
+  bc1s::tensor<float, L_out> out;
+  for (std::size_t c = 0; c < 24; ++c) in(0, c, 3) = 1.0f;
+  bc1s::conv1x1(packed, in, out);
+  float expect = 0;
+  for (std::size_t k = 0; k < 24; ++k) expect += packed.at(5, k);
+  EXPECT_FLOAT_EQ(out(0, 5, 3), expect);
+  EXPECT_EQ(out(0, 5, 2), 0.0f);
+}
+
+TEST(Conv1x1, RuntimeShapeErrorsNameTheKernel) {
+  const auto w = random_vector(8 * 24, 1, 0.1f);
+  bc1s::conv1x1_weights<float> packed(8, 24, w, {});
+  bc1s::tensor<float, dyn_layout<float>> in(1, 20, 16), out(1, 8, 16), out_s(1, 8, 15);
+  try {
+    bc1s::conv1x1(packed, in, out);
+    FAIL() << "expected an exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("bc1s::conv1x1: expected a weight whose input channels"),
+              std::string::npos)
+        << e.what();
+  }
+  bc1s::tensor<float, dyn_layout<float>> in24(1, 24, 16);
+  try {
+    bc1s::conv1x1(packed, in24, out_s);
+    FAIL() << "expected an exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("with the same B and S"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(bc1s::conv1x1_weights<float>(8, 24, std::vector<float>(10), {}), std::invalid_argument);
+}
+
+}  // namespace
