@@ -39,14 +39,21 @@ class thread_pool {
   // fn must not throw. Not reentrant: one parallel_for at a time per pool.
   template <class Fn>
   void parallel_for(std::size_t tasks, Fn&& fn) {
+    parallel_for_tid(tasks, [&fn](std::size_t t, std::size_t) { fn(t); });
+  }
+
+  // As parallel_for, but fn(task, thread) also gets the index (< size()) of the thread running it,
+  // for per-thread scratch.
+  template <class Fn>
+  void parallel_for_tid(std::size_t tasks, Fn&& fn) {
     if (tasks == 0) return;
     if (threads_ == 1 || tasks == 1) {
-      for (std::size_t t = 0; t < tasks; ++t) fn(t);
+      for (std::size_t t = 0; t < tasks; ++t) fn(t, std::size_t{0});
       return;
     }
     using F = std::remove_reference_t<Fn>;
     ctx_ = const_cast<void*>(static_cast<const void*>(&fn));
-    call_ = [](void* ctx, std::size_t t) { (*static_cast<F*>(ctx))(t); };
+    call_ = [](void* ctx, std::size_t t, std::size_t tid) { (*static_cast<F*>(ctx))(t, tid); };
     tasks_ = tasks;
     next_.store(0, std::memory_order_relaxed);
     pending_.store(threads_ - 1, std::memory_order_relaxed);
@@ -56,7 +63,7 @@ class thread_pool {
       generation_seen_.store(generation_, std::memory_order_release);
     }
     cv_.notify_all();
-    drain();
+    drain(0);
     // Wait for the workers (spin briefly: regions are short).
     for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
       if (spin > 4096) std::this_thread::yield();
@@ -78,15 +85,15 @@ class thread_pool {
   }
 
  private:
-  void drain() {
+  void drain(std::size_t tid) {
     for (;;) {
       const std::size_t t = next_.fetch_add(1, std::memory_order_relaxed);
       if (t >= tasks_) return;
-      call_(ctx_, t);
+      call_(ctx_, t, tid);
     }
   }
 
-  void worker_loop(std::size_t) {
+  void worker_loop(std::size_t tid) {
     std::size_t seen = 0;
     for (;;) {
       // Spin a little before sleeping: back-to-back regions (one per kernel) are the norm.
@@ -103,7 +110,7 @@ class thread_pool {
       }
       seen = generation_seen_.load(std::memory_order_acquire);
       if (stop_.load(std::memory_order_acquire)) return;
-      drain();
+      drain(tid);
       pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
@@ -116,7 +123,7 @@ class thread_pool {
   std::atomic<std::size_t> generation_seen_{0};
   std::atomic<bool> stop_{false};
   void* ctx_ = nullptr;  // the current region's callable (no std::function: no allocation)
-  void (*call_)(void*, std::size_t) = nullptr;
+  void (*call_)(void*, std::size_t, std::size_t) = nullptr;
   std::size_t tasks_ = 0;
   std::atomic<std::size_t> next_{0};
   std::atomic<std::size_t> pending_{0};

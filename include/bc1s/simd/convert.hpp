@@ -60,7 +60,8 @@ inline fbatch load(const half* p) noexcept {
 }
 inline void store(half* p, fbatch v) noexcept {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
-                      _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+                      _mm512_maskz_cvtps_ph(__mmask16(0xFFFF), v,
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 #elif defined(__F16C__) && defined(__AVX__)
 static_assert(kFloatLanes == 8);
