@@ -1,0 +1,96 @@
+// encoder_block<Config, WT>: the post-LN DistilBERT / BERT layer, composed only of bc1s kernels.
+//
+//   q, k, v (B, C, 1, S) = conv1x1(Wq | Wk | Wv, x)
+//   ctx     (B, C, 1, S) = attention<head_split<C, H>, query_chunk<float, 32>>(q, k, v)
+//   x       (B, C, 1, S) = layer_norm(conv1x1(Wo, ctx) + x)           residual fused in conv1x1
+//   f       (B, F, 1, S) = gelu(conv1x1(W1, x))                       GELU fused in conv1x1
+//   x       (B, C, 1, S) = layer_norm(conv1x1(W2, f) + x)             residual fused in conv1x1
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bc1s/core/tensor.hpp"
+#include "bc1s/kernels/attention.hpp"
+#include "bc1s/kernels/conv1x1.hpp"
+#include "bc1s/kernels/layer_norm.hpp"
+#include "bc1s/layout/heads.hpp"
+#include "bc1s/runtime/thread_pool.hpp"
+
+namespace bc1s::nn {
+
+template <class Config, class WT = half>
+class encoder_block {
+ public:
+  static constexpr std::size_t C = Config::dim;
+  static constexpr std::size_t F = Config::hidden;
+  using heads = head_split<C, Config::heads>;  // C % H is checked here, at compile time
+  static constexpr std::size_t kChunk = 32;
+  using chunk = query_chunk<float, kChunk>;
+  using act_layout = layout_bc1s<float, extents<dyn, C, dyn>>;
+  using ffn_layout = layout_bc1s<float, extents<dyn, F, dyn>>;
+  using act_view = tensor_view<float, act_layout>;
+  using ffn_view = tensor_view<float, ffn_layout>;
+
+  // Intermediate tensors of one forward pass (owned by the model's workspace).
+  struct buffers {
+    act_view q, k, v, ctx;
+    ffn_view ffn;
+    std::span<const float> key_mask_add;  // B * S
+    std::span<float> scratch;             // attention score tiles
+  };
+
+  // get(name, shape) -> std::vector<float>, Hugging Face names under `prefix`
+  // (e.g. "distilbert.transformer.layer.3.").
+  template <class Get>
+  encoder_block(Get&& get, const std::string& prefix) {
+    const std::string a = prefix + "attention.";
+    auto lin = [&](const std::string& n, std::size_t out, std::size_t in) {
+      return std::pair{get(n + ".weight", {out, in}), get(n + ".bias", {out})};
+    };
+    auto [wq, bq] = lin(a + "q_lin", C, C);
+    wq_ = conv1x1_weights<WT, C, C>(C, C, wq, bq);
+    auto [wk, bk] = lin(a + "k_lin", C, C);
+    wk_ = conv1x1_weights<WT, C, C>(C, C, wk, bk);
+    auto [wv, bv] = lin(a + "v_lin", C, C);
+    wv_ = conv1x1_weights<WT, C, C>(C, C, wv, bv);
+    auto [wo, bo] = lin(a + "out_lin", C, C);
+    wo_ = conv1x1_weights<WT, C, C>(C, C, wo, bo);
+    sa_gamma_ = get(prefix + "sa_layer_norm.weight", {C});
+    sa_beta_ = get(prefix + "sa_layer_norm.bias", {C});
+    auto [w1, b1] = lin(prefix + "ffn.lin1", F, C);
+    w1_ = conv1x1_weights<WT, F, C>(F, C, w1, b1);
+    auto [w2, b2] = lin(prefix + "ffn.lin2", C, F);
+    w2_ = conv1x1_weights<WT, C, F>(C, F, w2, b2);
+    out_gamma_ = get(prefix + "output_layer_norm.weight", {C});
+    out_beta_ = get(prefix + "output_layer_norm.bias", {C});
+  }
+
+  // x (B, C, 1, S) -> x, in place.
+  void forward(act_view x, const buffers& t, runtime::thread_pool* pool) const {
+    conv1x1(wq_, x, t.q, epi::bias_only{}, pool);
+    conv1x1(wk_, x, t.k, epi::bias_only{}, pool);
+    conv1x1(wv_, x, t.v, epi::bias_only{}, pool);
+    attention<heads, chunk>(t.q, t.k, t.v, t.ctx,
+                            {.key_mask_add = t.key_mask_add, .scratch = t.scratch, .pool = pool});
+    conv1x1(wo_, t.ctx, t.q, epi::residual{x}, pool);  // q's buffer is free again
+    layer_norm(t.q, sa_gamma_, sa_beta_, Config::layer_norm_eps, x);
+    conv1x1(w1_, x, t.ffn, epi::gelu{}, pool);
+    conv1x1(w2_, t.ffn, t.q, epi::residual{x}, pool);
+    layer_norm(t.q, out_gamma_, out_beta_, Config::layer_norm_eps, x);
+  }
+
+  std::size_t weight_bytes() const noexcept {
+    return wq_.bytes() + wk_.bytes() + wv_.bytes() + wo_.bytes() + w1_.bytes() + w2_.bytes();
+  }
+
+ private:
+  conv1x1_weights<WT, C, C> wq_, wk_, wv_, wo_;
+  conv1x1_weights<WT, F, C> w1_;
+  conv1x1_weights<WT, C, F> w2_;
+  std::vector<float> sa_gamma_, sa_beta_, out_gamma_, out_beta_;
+};
+
+}  // namespace bc1s::nn
