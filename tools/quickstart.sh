@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Quick start: install what is missing (Debian packages; needs root or sudo), build, run the main job.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=(g++ cmake make libxsimd-dev xtensor-dev libeigen3-dev nlohmann-json3-dev libutf8proc-dev
+      libgtest-dev libgmock-dev libbenchmark-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bc1s: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j"$(nproc)" --target bc1s-quickstart bc1s-classify bc1s-tokenize
+
+./build/examples/bc1s-quickstart
+echo
+VOCAB=../shared/data/distilbert-sst2/vocab.txt
+[ -f "$VOCAB" ] || { echo "bc1s: $VOCAB not found; skipping the classifier demo"; exit 0; }
+if [ -n "${BC1S_DISTILBERT_SST2_DIR:-}" ]; then
+  echo "bc1s-classify with the checkpoint in $BC1S_DISTILBERT_SST2_DIR:"
+  MODEL=(--model "$BC1S_DISTILBERT_SST2_DIR")
+else
+  echo "bc1s-classify on seeded synthetic distilbert_base weights (no checkpoint here; set"
+  echo "BC1S_DISTILBERT_SST2_DIR to a Hugging Face folder to use real ones):"
+  MODEL=(--synthetic 1234 --vocab "$VOCAB")
+fi
+printf '%s\n' "a charming and often affecting journey" "unflinchingly bleak and desperate" |
+  ./build/examples/bc1s-classify "${MODEL[@]}" --threads "$(nproc)" --verbose
