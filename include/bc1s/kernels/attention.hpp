@@ -217,8 +217,8 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
 
   const std::size_t chunks = (Sp + Q - 1) / Q;
   auto task = [&](std::size_t t, std::size_t tid) {
-    const std::size_t chunk = t % chunks, h = (t / chunks) % H, b = t / (chunks * H);
-    const std::size_t q0 = chunk * Q;
+    const std::size_t chunk_index = t % chunks, h = (t / chunks) % H, b = t / (chunks * H);
+    const std::size_t q0 = chunk_index * Q;
     const std::size_t nv = std::min(NV, (Sp - q0) / L);
     float* scores = args.scratch.data() + tid * tile_floats;
     const float* mask = args.key_mask_add.empty() ? nullptr : args.key_mask_add.data() + b * S;

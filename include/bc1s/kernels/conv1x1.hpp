@@ -186,32 +186,12 @@ constexpr auto make_tile_table(std::index_sequence<N...>) {
 
 }  // namespace detail
 
-// out (B, Cout, 1, S) = W (Cout, Cin) * in (B, Cin, 1, S) + bias, then the epilogue.
-// pool: splits output-channel panels over threads (nullptr: the calling thread only).
-template <class W, class In, class Out, class Epi = epi::bias_only>
-void conv1x1(const W& w, const In& in, Out&& out, Epi epilogue = {},
-             runtime::thread_pool* pool = nullptr) {
-  static_assert(is_conv1x1_weights_v<W>,
-                "bc1s::conv1x1: expected bc1s::conv1x1_weights<T, Cout, Cin> as the weights; pack "
-                "a [Cout, Cin] Linear weight with conv1x1_weights once, at load");
-  BC1S_REQUIRE_BC1S_TENSOR("conv1x1", In, "the input");
-  BC1S_REQUIRE_BC1S_TENSOR("conv1x1", Out, "the output");
-  using LIn = typename tensor_traits_t<In>::layout_type;
-  using LOut = typename tensor_traits_t<Out>::layout_type;
-  using AT = typename tensor_traits_t<In>::value_type;
-  using OT = typename tensor_traits_t<Out>::value_type;
-  BC1S_REQUIRE_MUTABLE("conv1x1", typename tensor_traits_t<Out>::element_type, "the output");
-  static_assert(extents_agree(W::static_cin, LIn::static_c),
-                "bc1s::conv1x1: expected a weight whose input channels (Cin) equal the input "
-                "tensor's C; pack the weight as conv1x1_weights<T, Cout, C> for an input of C "
-                "channels");
-  static_assert(extents_agree(W::static_cout, LOut::static_c),
-                "bc1s::conv1x1: expected a weight whose output channels (Cout) equal the output "
-                "tensor's C; give the output tensor Cout channels");
-  BC1S_REQUIRE_SAME_BS("conv1x1", LIn, LOut, "input and output tensors");
+namespace detail {
 
-  const auto x = as_view(in);
-  const auto y = as_view(out);
+// The body of conv1x1, instantiated only for arguments that passed its static_asserts.
+template <class AT, class OT, class W, class VX, class VY, class Epi>
+void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
+                 runtime::thread_pool* pool) {
   if (w.cin() != x.c()) {
     detail::throw_kernel("conv1x1", "expected a weight whose input channels (Cin) equal the input "
                                     "tensor's C; Cin = " + std::to_string(w.cin()) + ", C = " +
@@ -277,5 +257,39 @@ void conv1x1(const W& w, const In& in, Out&& out, Epi epilogue = {},
     pool->parallel_ranges(panels, 1, run_panels);
   }
 }
+
+}  // namespace detail
+
+// out (B, Cout, 1, S) = W (Cout, Cin) * in (B, Cin, 1, S) + bias, then the epilogue.
+// pool: splits output-channel panels over threads (nullptr: the calling thread only).
+template <class W, class In, class Out, class Epi = epi::bias_only>
+void conv1x1(const W& w, const In& in, Out&& out, Epi epilogue = {},
+             runtime::thread_pool* pool = nullptr) {
+  static_assert(is_conv1x1_weights_v<W>,
+                "bc1s::conv1x1: expected bc1s::conv1x1_weights<T, Cout, Cin> as the weights; pack "
+                "a [Cout, Cin] Linear weight with conv1x1_weights once, at load");
+  BC1S_REQUIRE_BC1S_TENSOR("conv1x1", In, "the input");
+  BC1S_REQUIRE_BC1S_TENSOR("conv1x1", Out, "the output");
+  using LIn = typename tensor_traits_t<In>::layout_type;
+  using LOut = typename tensor_traits_t<Out>::layout_type;
+  using AT = typename tensor_traits_t<In>::value_type;
+  using OT = typename tensor_traits_t<Out>::value_type;
+  BC1S_REQUIRE_MUTABLE("conv1x1", typename tensor_traits_t<Out>::element_type, "the output");
+  static_assert(extents_agree(W::static_cin, LIn::static_c),
+                "bc1s::conv1x1: expected a weight whose input channels (Cin) equal the input "
+                "tensor's C; pack the weight as conv1x1_weights<T, Cout, C> for an input of C "
+                "channels");
+  static_assert(extents_agree(W::static_cout, LOut::static_c),
+                "bc1s::conv1x1: expected a weight whose output channels (Cout) equal the output "
+                "tensor's C; give the output tensor Cout channels");
+  BC1S_REQUIRE_SAME_BS("conv1x1", LIn, LOut, "input and output tensors");
+  // Past a failed static_assert compile nothing more: the user reads one sentence, not a cascade.
+  constexpr bool kValid = is_conv1x1_weights_v<W> && bc1s_layout<LIn> && bc1s_layout<LOut> &&
+                          !std::is_const_v<typename tensor_traits_t<Out>::element_type>;
+  if constexpr (kValid) {
+    detail::conv1x1_run<AT, OT>(w, as_view(in), as_view(out), epilogue, pool);
+  }
+}
+
 
 }  // namespace bc1s
