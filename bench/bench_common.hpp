@@ -15,14 +15,16 @@ namespace bc1s::bench {
 inline double fma_peak(std::size_t threads) {
   static std::map<std::size_t, double> cache;
   auto it = cache.find(threads);
-  if (it == cache.end()) it = cache.emplace(threads, runtime::measure_fma_peak(threads, 0.2, 5)).first;
+  if (it == cache.end())
+    it = cache.emplace(threads, runtime::measure_fma_peak(threads, 0.2, 5)).first;
   return it->second;
 }
 
 // Sets GFLOP/s (as a rate) and peak_frac = achieved FLOP/s / measured FMA peak for `threads`.
 inline void report_flops(benchmark::State& state, double flop_per_iter, std::size_t threads) {
   const double peak = fma_peak(threads);
-  state.counters["GFLOPs"] = benchmark::Counter(flop_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOPs"] =
+      benchmark::Counter(flop_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["peak_GFLOPs"] = peak * 1e-9;
   // peak_frac is computed from the mean iteration time by Google Benchmark's rate machinery:
   // kIsIterationInvariantRate divides by elapsed seconds, so scale by 1/peak.

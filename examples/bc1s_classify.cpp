@@ -43,22 +43,24 @@ struct options {
 };
 
 [[noreturn]] void usage(int code) {
-  std::fprintf(code == 0 ? stdout : stderr,
-               "usage: bc1s-classify (--model DIR | --synthetic SEED --vocab VOCAB.txt) [options]\n"
-               "  --model DIR          Hugging Face DistilBERT folder (config.json, model.safetensors,\n"
-               "                       vocab.txt, tokenizer_config.json)\n"
-               "  --synthetic SEED     seeded random distilbert_base weights instead of a checkpoint\n"
-               "  --vocab FILE         vocab.txt (default: DIR/vocab.txt)\n"
-               "  --input FILE.tsv     classify a file (column `sentence`; `label` gives accuracy)\n"
-               "  --json               one JSON object per line\n"
-               "  --threads N          threads (default 1)\n"
-               "  --max-length N       truncate to N tokens (default 512)\n"
-               "  --precision P        weight storage fp16 (default) or fp32\n"
-               "  --verbose            log load, tokenize and inference times\n");
+  std::fprintf(
+      code == 0 ? stdout : stderr,
+      "usage: bc1s-classify (--model DIR | --synthetic SEED --vocab VOCAB.txt) [options]\n"
+      "  --model DIR          Hugging Face DistilBERT folder (config.json, model.safetensors,\n"
+      "                       vocab.txt, tokenizer_config.json)\n"
+      "  --synthetic SEED     seeded random distilbert_base weights instead of a checkpoint\n"
+      "  --vocab FILE         vocab.txt (default: DIR/vocab.txt)\n"
+      "  --input FILE.tsv     classify a file (column `sentence`; `label` gives accuracy)\n"
+      "  --json               one JSON object per line\n"
+      "  --threads N          threads (default 1)\n"
+      "  --max-length N       truncate to N tokens (default 512)\n"
+      "  --precision P        weight storage fp16 (default) or fp32\n"
+      "  --verbose            log load, tokenize and inference times\n");
   std::exit(code);
 }
 
-std::size_t parse_count(const std::string& flag, const std::string& v, std::size_t lo, std::size_t hi) {
+std::size_t parse_count(const std::string& flag, const std::string& v, std::size_t lo,
+                        std::size_t hi) {
   std::size_t pos = 0;
   unsigned long long n = 0;
   try {
@@ -81,24 +83,35 @@ options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--help" || a == "-h") usage(0);
-    else if (a == "--model") o.model_dir = value();
-    else if (a == "--vocab") o.vocab = value();
-    else if (a == "--input") o.input = value();
-    else if (a == "--synthetic") o.synthetic_seed = parse_count(a, value(), 0, ~std::size_t{0});
-    else if (a == "--threads") o.threads = parse_count(a, value(), 1, 256);
-    else if (a == "--max-length") o.max_length = parse_count(a, value(), 2, 512);
+    if (a == "--help" || a == "-h")
+      usage(0);
+    else if (a == "--model")
+      o.model_dir = value();
+    else if (a == "--vocab")
+      o.vocab = value();
+    else if (a == "--input")
+      o.input = value();
+    else if (a == "--synthetic")
+      o.synthetic_seed = parse_count(a, value(), 0, ~std::size_t{0});
+    else if (a == "--threads")
+      o.threads = parse_count(a, value(), 1, 256);
+    else if (a == "--max-length")
+      o.max_length = parse_count(a, value(), 2, 512);
     else if (a == "--precision") {
       o.precision = value();
       if (o.precision != "fp16" && o.precision != "fp32") {
         throw std::invalid_argument("--precision expects fp16 or fp32, got '" + o.precision + "'");
       }
-    } else if (a == "--json") o.json = true;
-    else if (a == "--verbose") o.verbose = true;
-    else throw std::invalid_argument("unknown option '" + a + "' (see --help)");
+    } else if (a == "--json")
+      o.json = true;
+    else if (a == "--verbose")
+      o.verbose = true;
+    else
+      throw std::invalid_argument("unknown option '" + a + "' (see --help)");
   }
   if (o.model_dir.empty() && !o.synthetic_seed) {
-    throw std::invalid_argument("give --model DIR (a Hugging Face DistilBERT folder) or --synthetic SEED");
+    throw std::invalid_argument(
+        "give --model DIR (a Hugging Face DistilBERT folder) or --synthetic SEED");
   }
   if (o.vocab.empty()) {
     if (o.model_dir.empty()) throw std::invalid_argument("--synthetic needs --vocab FILE");
@@ -119,8 +132,10 @@ class classifier {
  public:
   classifier(const options& o) : threads_(o.threads), pool_(o.threads) {
     const auto t0 = clock_type::now();
-    if (o.precision == "fp16") model_ = make<bc1s::half>(o);
-    else model_ = make<float>(o);
+    if (o.precision == "fp16")
+      model_ = make<bc1s::half>(o);
+    else
+      model_ = make<float>(o);
     if (!o.model_dir.empty()) {
       const auto cfg = bc1s::io::load_hf_config(o.model_dir + "/config.json");
       labels_ = cfg.id2label;
@@ -159,7 +174,8 @@ class classifier {
   std::unique_ptr<loaded<WT>> make(const options& o) {
     using M = bc1s::nn::distilbert<base, WT>;
     auto m = o.synthetic_seed ? M::synthetic(*o.synthetic_seed) : M::load(o.model_dir);
-    return std::make_unique<loaded<WT>>(loaded<WT>{std::move(m), typename M::workspace(1, 512, o.threads)});
+    return std::make_unique<loaded<WT>>(
+        loaded<WT>{std::move(m), typename M::workspace(1, 512, o.threads)});
   }
   std::size_t threads_;
   bc1s::runtime::thread_pool pool_;
@@ -168,7 +184,8 @@ class classifier {
   double load_s_ = 0;
 };
 
-std::string format_result(const classifier& c, const std::string& text, const prediction& p, bool json) {
+std::string format_result(const classifier& c, const std::string& text, const prediction& p,
+                          bool json) {
   if (json) {
     nlohmann::json j;
     j["text"] = text;
@@ -203,7 +220,8 @@ int run_file(const options& o, classifier& c, const bc1s::text::tokenizer& tok) 
   std::ifstream in(o.input);
   if (!in) throw std::runtime_error(o.input + ": cannot open");
   std::string line;
-  if (!std::getline(in, line)) throw std::runtime_error(o.input + ": empty file (expected a header line)");
+  if (!std::getline(in, line))
+    throw std::runtime_error(o.input + ": empty file (expected a header line)");
   const auto header = split_tabs(line);
   int col_sentence = -1, col_label = -1;
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -244,11 +262,12 @@ int run_file(const options& o, classifier& c, const bc1s::text::tokenizer& tok) 
   }
   const double total = seconds_since(t0);
   if (bar) std::fprintf(stderr, "\n");
-  std::fprintf(stderr, "%zu sentences in %.2f s: %.1f sentences/s (tokenize %.3f s, inference %.2f s)\n",
+  std::fprintf(stderr,
+               "%zu sentences in %.2f s: %.1f sentences/s (tokenize %.3f s, inference %.2f s)\n",
                rows.size(), total, double(rows.size()) / total, tok_s, inf_s);
   if (col_label >= 0) {
-    std::printf("accuracy: %.2f%% (%zu/%zu)\n", 100.0 * double(correct) / double(rows.size()), correct,
-                rows.size());
+    std::printf("accuracy: %.2f%% (%zu/%zu)\n", 100.0 * double(correct) / double(rows.size()),
+                correct, rows.size());
   }
   return 0;
 }
@@ -266,8 +285,8 @@ int main(int argc, char** argv) {
     classifier c(o);
     if (o.verbose) {
       std::fprintf(stderr, "bc1s: loaded %s (%s weights, %s) in %.2f s, %zu thread(s)\n",
-                   o.model_dir.empty() ? "synthetic weights" : o.model_dir.c_str(), o.precision.c_str(),
-                   bc1s::simd::kIsaName, seconds_since(t0), o.threads);
+                   o.model_dir.empty() ? "synthetic weights" : o.model_dir.c_str(),
+                   o.precision.c_str(), bc1s::simd::kIsaName, seconds_since(t0), o.threads);
     }
     if (!o.input.empty()) return run_file(o, c, tok);
 
@@ -288,8 +307,8 @@ int main(int argc, char** argv) {
         const double inf = seconds_since(t);
         std::cout << format_result(c, line, p, o.json) << std::endl;
         if (o.verbose) {
-          std::fprintf(stderr, "bc1s: %zu tokens, tokenize %.3f ms, inference %.2f ms\n", e.ids.size(),
-                       1e3 * tk, 1e3 * inf);
+          std::fprintf(stderr, "bc1s: %zu tokens, tokenize %.3f ms, inference %.2f ms\n",
+                       e.ids.size(), 1e3 * tk, 1e3 * inf);
         }
       } catch (const std::exception& e) {
         // A bad line (e.g. invalid UTF-8) is reported and skipped; with a pipe it ends the run.

@@ -7,6 +7,8 @@
 
 #include "bc1s/core/half.hpp"
 #include "bc1s/core/tensor.hpp"
+#include "bc1s/core/eigen.hpp"
+#include "bc1s/core/xtensor.hpp"
 
 #include "bc1s/simd/arch.hpp"
 #include "bc1s/simd/convert.hpp"
@@ -14,3 +16,9 @@
 #include "bc1s/runtime/cpu.hpp"
 #include "bc1s/kernels/checks.hpp"
 #include "bc1s/runtime/thread_pool.hpp"
+#include "bc1s/kernels/embedding.hpp"
+#include "bc1s/kernels/gelu.hpp"
+#include "bc1s/kernels/layer_norm.hpp"
+#include "bc1s/kernels/residual.hpp"
+#include "bc1s/kernels/softmax.hpp"
+#include "bc1s/text/wordpiece.hpp"

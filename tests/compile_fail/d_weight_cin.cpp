@@ -1,7 +1,8 @@
 // Compile-fail case (d): conv1x1 with a weight packed for 512 input channels applied to an input of
 // C = 768 (static extents on both sides).
 //   expected: "bc1s::conv1x1: expected a weight whose input channels (Cin) equal the input
-//              tensor's C; pack the weight as conv1x1_weights<T, Cout, C> for an input of C channels"
+//              tensor's C; pack the weight as conv1x1_weights<T, Cout, C> for an input of C
+//              channels"
 #include <vector>
 
 #include "bc1s/core/half.hpp"

@@ -43,7 +43,9 @@ class HfConfigTest : public ::testing::Test {
     std::ofstream(p, std::ios::binary) << text;
     return p;
   }
-  fs::path write_json(const nlohmann::json& j, const std::string& name = "config.json") { return write(j.dump(2), name); }
+  fs::path write_json(const nlohmann::json& j, const std::string& name = "config.json") {
+    return write(j.dump(2), name);
+  }
 
   // The message of loading `p` as a config.json, checked for one line and the file name.
   static std::string config_error(const fs::path& p) {
@@ -63,11 +65,11 @@ class HfConfigTest : public ::testing::Test {
   }
 
   static nlohmann::json bert() {
-    return nlohmann::json{{"model_type", "bert"},        {"hidden_size", 256},
-                          {"num_attention_heads", 4},    {"intermediate_size", 1024},
-                          {"num_hidden_layers", 4},      {"vocab_size", 30522},
+    return nlohmann::json{{"model_type", "bert"},           {"hidden_size", 256},
+                          {"num_attention_heads", 4},       {"intermediate_size", 1024},
+                          {"num_hidden_layers", 4},         {"vocab_size", 30522},
                           {"max_position_embeddings", 512}, {"type_vocab_size", 2},
-                          {"hidden_act", "gelu"},        {"layer_norm_eps", 1e-12}};
+                          {"hidden_act", "gelu"},           {"layer_norm_eps", 1e-12}};
   }
 
   fs::path dir_;
@@ -130,7 +132,8 @@ TEST_F(HfConfigTest, DefaultsForOptionalFields) {
 
 TEST_F(HfConfigTest, MissingFile) {
   EXPECT_THAT(config_error(dir_ / "nothere.json"), HasSubstr("file not found"));
-  EXPECT_THAT(config_error(dir_), HasSubstr("config.json: file not found"));  // a folder without one
+  EXPECT_THAT(config_error(dir_),
+              HasSubstr("config.json: file not found"));  // a folder without one
 }
 
 TEST_F(HfConfigTest, NotJson) {
@@ -144,20 +147,24 @@ TEST_F(HfConfigTest, NotAnObject) {
 
 TEST_F(HfConfigTest, WrongFieldType) {
   real_["dim"] = "768";
-  EXPECT_THAT(config_error(write_json(real_)),
-              HasSubstr("field \"dim\" is a JSON string (\"768\"), expected a non-negative integer"));
+  EXPECT_THAT(
+      config_error(write_json(real_)),
+      HasSubstr("field \"dim\" is a JSON string (\"768\"), expected a non-negative integer"));
 }
 
 TEST_F(HfConfigTest, FloatWhereIntegerExpected) {
   real_["n_heads"] = 12.5;
-  EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"n_heads\" is a JSON number (12.5)"));
+  EXPECT_THAT(config_error(write_json(real_)),
+              HasSubstr("field \"n_heads\" is a JSON number (12.5)"));
 }
 
 TEST_F(HfConfigTest, NegativeAndZeroSizes) {
   real_["n_layers"] = -6;
-  EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"n_layers\" is a JSON integer (-6)"));
+  EXPECT_THAT(config_error(write_json(real_)),
+              HasSubstr("field \"n_layers\" is a JSON integer (-6)"));
   real_["n_layers"] = 0;
-  EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"n_layers\" is 0, expected a positive integer"));
+  EXPECT_THAT(config_error(write_json(real_)),
+              HasSubstr("field \"n_layers\" is 0, expected a positive integer"));
   real_["n_layers"] = 1e300;
   EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"n_layers\""));
   real_["n_layers"] = 1ull << 40;
@@ -186,7 +193,8 @@ TEST_F(HfConfigTest, UnsupportedModelType) {
 
 TEST_F(HfConfigTest, UnsupportedActivation) {
   real_["activation"] = "relu";
-  EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"activation\" is 'relu', only \"gelu\""));
+  EXPECT_THAT(config_error(write_json(real_)),
+              HasSubstr("field \"activation\" is 'relu', only \"gelu\""));
   auto j = bert();
   j["hidden_act"] = "gelu_new";
   EXPECT_THAT(config_error(write_json(j)), HasSubstr("field \"hidden_act\" is 'gelu_new'"));
@@ -194,19 +202,23 @@ TEST_F(HfConfigTest, UnsupportedActivation) {
 
 TEST_F(HfConfigTest, HeadsMustDivideDim) {
   real_["n_heads"] = 7;
-  EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"n_heads\" is 7, which does not divide dim 768"));
+  EXPECT_THAT(config_error(write_json(real_)),
+              HasSubstr("field \"n_heads\" is 7, which does not divide dim 768"));
 }
 
 TEST_F(HfConfigTest, BadLabels) {
   real_["id2label"] = {{"0", "NEGATIVE"}, {"2", "POSITIVE"}};
-  EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"id2label\" has the key '2', expected each of the ids 0..1 once"));
+  EXPECT_THAT(config_error(write_json(real_)),
+              HasSubstr("field \"id2label\" has the key '2', expected each of the ids 0..1 once"));
   real_["id2label"] = {{"0", "NEGATIVE"}, {"1", 1}};
-  EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"id2label\" value for id 1 is a JSON integer"));
+  EXPECT_THAT(config_error(write_json(real_)),
+              HasSubstr("field \"id2label\" value for id 1 is a JSON integer"));
   real_["id2label"] = {"NEGATIVE", "POSITIVE"};
   EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"id2label\" is a JSON array"));
   real_["id2label"] = {{"0", "NEGATIVE"}, {"1", "POSITIVE"}};
   real_["label2id"] = {{"NEGATIVE", "zero"}};
-  EXPECT_THAT(config_error(write_json(real_)), HasSubstr("field \"label2id\" value for 'NEGATIVE' is a JSON string"));
+  EXPECT_THAT(config_error(write_json(real_)),
+              HasSubstr("field \"label2id\" value for 'NEGATIVE' is a JSON string"));
 }
 
 TEST_F(HfConfigTest, BadLayerNormEps) {
@@ -214,7 +226,8 @@ TEST_F(HfConfigTest, BadLayerNormEps) {
   j["layer_norm_eps"] = "1e-12";
   EXPECT_THAT(config_error(write_json(j)), HasSubstr("field \"layer_norm_eps\" is a JSON string"));
   j["layer_norm_eps"] = -1.0;
-  EXPECT_THAT(config_error(write_json(j)), HasSubstr("field \"layer_norm_eps\" is -1.0, expected a positive number"));
+  EXPECT_THAT(config_error(write_json(j)),
+              HasSubstr("field \"layer_norm_eps\" is -1.0, expected a positive number"));
 }
 
 TEST_F(HfConfigTest, DuplicateKey) {
@@ -225,7 +238,8 @@ TEST_F(HfConfigTest, DuplicateKey) {
 TEST_F(HfConfigTest, UnsupportedPositionEmbedding) {
   auto j = bert();
   j["position_embedding_type"] = "relative_key";
-  EXPECT_THAT(config_error(write_json(j)), HasSubstr("field \"position_embedding_type\" is 'relative_key'"));
+  EXPECT_THAT(config_error(write_json(j)),
+              HasSubstr("field \"position_embedding_type\" is 'relative_key'"));
 }
 
 // ---- check_matches ----------------------------------------------------------------------------
@@ -242,7 +256,8 @@ hf_config_expect distilbert_sst2_expect() {
   e.type_vocab = 0;
   e.num_labels = 2;
   e.activation = "gelu";
-  e.layer_norm_eps = static_cast<double>(1e-12f);  // a float in the compiled Config: within tolerance
+  e.layer_norm_eps =
+      static_cast<double>(1e-12f);  // a float in the compiled Config: within tolerance
   return e;
 }
 
@@ -331,15 +346,17 @@ TEST_F(HfConfigTest, TokenizerConfigMalformed) {
   };
   EXPECT_THAT(error_of(write("{nope", "tokenizer_config.json")),
               HasSubstr("tokenizer_config.json: file is not valid JSON"));
-  EXPECT_THAT(error_of(write(R"({"do_lower_case": "yes"})", "tokenizer_config.json")),
-              HasSubstr("field \"do_lower_case\" is a JSON string (\"yes\"), expected true or false"));
+  EXPECT_THAT(
+      error_of(write(R"({"do_lower_case": "yes"})", "tokenizer_config.json")),
+      HasSubstr("field \"do_lower_case\" is a JSON string (\"yes\"), expected true or false"));
   EXPECT_THAT(error_of(write(R"({"model_max_length": -5})", "tokenizer_config.json")),
               HasSubstr("field \"model_max_length\" is a JSON integer (-5)"));
   EXPECT_THAT(error_of(write(R"({"model_max_length": 0})", "tokenizer_config.json")),
               HasSubstr("field \"model_max_length\" is 0"));
   EXPECT_THAT(error_of(write(R"({"model_max_length": 12.5})", "tokenizer_config.json")),
               HasSubstr("field \"model_max_length\" is a JSON number (12.5)"));
-  EXPECT_THAT(error_of(write(R"([1])", "tokenizer_config.json")), HasSubstr("is a JSON array, expected an object"));
+  EXPECT_THAT(error_of(write(R"([1])", "tokenizer_config.json")),
+              HasSubstr("is a JSON array, expected an object"));
 }
 
 }  // namespace

@@ -32,8 +32,8 @@ class SafetensorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static int counter = 0;
-    dir_ = fs::temp_directory_path() /
-           ("bc1s_safetensors_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    dir_ = fs::temp_directory_path() / ("bc1s_safetensors_test_" + std::to_string(::getpid()) +
+                                        "_" + std::to_string(counter++));
     fs::create_directories(dir_);
   }
   void TearDown() override {
@@ -50,12 +50,14 @@ class SafetensorsTest : public ::testing::Test {
 
   static std::string le64(std::uint64_t n) {
     std::string s(8, '\0');
-    for (int i = 0; i < 8; ++i) s[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+      s[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
     return s;
   }
 
   // A file with the given header text (no padding: data may start unaligned) and data bytes.
-  fs::path write_st(const std::string& header, const std::string& data = "", const std::string& name = "t.safetensors") {
+  fs::path write_st(const std::string& header, const std::string& data = "",
+                    const std::string& name = "t.safetensors") {
     return write_raw(name, le64(header.size()) + header + data);
   }
 
@@ -103,9 +105,13 @@ TEST_F(SafetensorsTest, MissingFile) {
   EXPECT_THAT(msg, HasSubstr("No such file"));
 }
 
-TEST_F(SafetensorsTest, Directory) { expect_open_error(dir_, "is a directory"); }
+TEST_F(SafetensorsTest, Directory) {
+  expect_open_error(dir_, "is a directory");
+}
 
-TEST_F(SafetensorsTest, EmptyFile) { expect_open_error(write_raw("e.safetensors", ""), "file is empty"); }
+TEST_F(SafetensorsTest, EmptyFile) {
+  expect_open_error(write_raw("e.safetensors", ""), "file is empty");
+}
 
 TEST_F(SafetensorsTest, FourByteFile) {
   expect_open_error(write_raw("f.safetensors", "abcd"), "file is 4 bytes, too short");
@@ -126,18 +132,22 @@ TEST_F(SafetensorsTest, HeaderNotJson) {
   expect_open_error(write_st("{not json at all"), "header is not valid JSON");
 }
 
-TEST_F(SafetensorsTest, HeaderEmpty) { expect_open_error(write_st(""), "header is not valid JSON"); }
+TEST_F(SafetensorsTest, HeaderEmpty) {
+  expect_open_error(write_st(""), "header is not valid JSON");
+}
 
 TEST_F(SafetensorsTest, HeaderJsonArray) {
   expect_open_error(write_st("[1, 2, 3]"), "header is a JSON array, expected an object");
 }
 
 TEST_F(SafetensorsTest, HeaderTooDeep) {
-  expect_open_error(write_st(std::string(5000, '[') + std::string(5000, ']')), "nests deeper than 8 levels");
+  expect_open_error(write_st(std::string(5000, '[') + std::string(5000, ']')),
+                    "nests deeper than 8 levels");
 }
 
 TEST_F(SafetensorsTest, EntryNotObject) {
-  expect_open_error(write_st(R"({"w": [1, 2]})"), "tensor 'w': entry is a JSON array, expected an object");
+  expect_open_error(write_st(R"({"w": [1, 2]})"),
+                    "tensor 'w': entry is a JSON array, expected an object");
 }
 
 TEST_F(SafetensorsTest, MissingDtype) {
@@ -146,75 +156,96 @@ TEST_F(SafetensorsTest, MissingDtype) {
 }
 
 TEST_F(SafetensorsTest, UnknownDtype) {
-  expect_open_error(write_st(R"({"w": {"dtype": "F12", "shape": [1], "data_offsets": [0, 4]}})", "abcd"),
-                    "tensor 'w': unknown dtype 'F12'");
+  expect_open_error(
+      write_st(R"({"w": {"dtype": "F12", "shape": [1], "data_offsets": [0, 4]}})", "abcd"),
+      "tensor 'w': unknown dtype 'F12'");
 }
 
 TEST_F(SafetensorsTest, DtypeNotString) {
-  expect_open_error(write_st(R"({"w": {"dtype": 32, "shape": [1], "data_offsets": [0, 4]}})", "abcd"),
-                    "tensor 'w': dtype is a JSON integer, expected a string");
+  expect_open_error(
+      write_st(R"({"w": {"dtype": 32, "shape": [1], "data_offsets": [0, 4]}})", "abcd"),
+      "tensor 'w': dtype is a JSON integer, expected a string");
 }
 
 TEST_F(SafetensorsTest, NegativeShape) {
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [-1, 2], "data_offsets": [0, 8]}})", std::string(8, 'x')),
+  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [-1, 2], "data_offsets": [0, 8]}})",
+                             std::string(8, 'x')),
                     "tensor 'w': shape must be an array of non-negative integers, got [-1,2]");
 }
 
 TEST_F(SafetensorsTest, ShapeWithFloat) {
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [2.5, 2], "data_offsets": [0, 20]}})", std::string(20, 'x')),
-                    "tensor 'w': shape must be an array of non-negative integers, got [2.5,2]");
+  expect_open_error(
+      write_st(R"({"w": {"dtype": "F32", "shape": [2.5, 2], "data_offsets": [0, 20]}})",
+               std::string(20, 'x')),
+      "tensor 'w': shape must be an array of non-negative integers, got [2.5,2]");
 }
 
 TEST_F(SafetensorsTest, ShapeNotArray) {
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": "2x2", "data_offsets": [0, 16]}})", std::string(16, 'x')),
+  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": "2x2", "data_offsets": [0, 16]}})",
+                             std::string(16, 'x')),
                     "tensor 'w': shape must be an array of non-negative integers, got \"2x2\"");
 }
 
 TEST_F(SafetensorsTest, ShapeBeyondUint64) {
   // 2^64 does not fit an integer: nlohmann reads it as a float.
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [18446744073709551616], "data_offsets": [0, 4]}})", "abcd"),
-                    "tensor 'w': shape must be an array of non-negative integers");
+  expect_open_error(
+      write_st(
+          R"({"w": {"dtype": "F32", "shape": [18446744073709551616], "data_offsets": [0, 4]}})",
+          "abcd"),
+      "tensor 'w': shape must be an array of non-negative integers");
 }
 
 TEST_F(SafetensorsTest, OverflowingShapeElements) {
   expect_open_error(
-      write_st(R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 2], "data_offsets": [0, 0]}})"),
+      write_st(
+          R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 2], "data_offsets": [0, 0]}})"),
       "tensor 'w': shape [4294967296,4294967296,2] has more elements than fit in size_t");
 }
 
 TEST_F(SafetensorsTest, OverflowingShapeBytes) {
   // 2^62 elements fit in size_t; 2^62 * 4 bytes do not.
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [4611686018427387904], "data_offsets": [0, 0]}})"),
-                    "tensor 'w': shape [4611686018427387904] has more bytes than fit in size_t");
+  expect_open_error(
+      write_st(
+          R"({"w": {"dtype": "F32", "shape": [4611686018427387904], "data_offsets": [0, 0]}})"),
+      "tensor 'w': shape [4611686018427387904] has more bytes than fit in size_t");
 }
 
 TEST_F(SafetensorsTest, OverflowWrapsToMatchingSizeIsStillCaught) {
   // 2^32 * 2^32 * 1 wraps to 0 in unchecked arithmetic and would "match" data_offsets [0, 0].
-  expect_open_error(write_st(R"({"w": {"dtype": "U8", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})"),
-                    "more elements than fit in size_t");
+  expect_open_error(
+      write_st(
+          R"({"w": {"dtype": "U8", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})"),
+      "more elements than fit in size_t");
 }
 
 TEST_F(SafetensorsTest, OffsetsNotTwoIntegers) {
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0]}})", "abcd"),
-                    "tensor 'w': data_offsets must be 2 non-negative integers [begin, end], got [0]");
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [-4, 0]}})", "abcd"),
-                    "tensor 'w': data_offsets must be 2 non-negative integers [begin, end], got [-4,0]");
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [1]}})", "abcd"), "tensor 'w': missing \"data_offsets\"");
+  expect_open_error(
+      write_st(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0]}})", "abcd"),
+      "tensor 'w': data_offsets must be 2 non-negative integers [begin, end], got [0]");
+  expect_open_error(
+      write_st(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [-4, 0]}})", "abcd"),
+      "tensor 'w': data_offsets must be 2 non-negative integers [begin, end], got [-4,0]");
+  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [1]}})", "abcd"),
+                    "tensor 'w': missing \"data_offsets\"");
 }
 
 TEST_F(SafetensorsTest, OffsetsReversed) {
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}})", "abcdefgh"),
-                    "tensor 'w': data_offsets [4, 0] are reversed (begin > end)");
+  expect_open_error(
+      write_st(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}})", "abcdefgh"),
+      "tensor 'w': data_offsets [4, 0] are reversed (begin > end)");
 }
 
 TEST_F(SafetensorsTest, OffsetsOutOfRange) {
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", "abcd"),
-                    "tensor 'w': data_offsets [0, 8] end beyond the data region (4 bytes)");
+  expect_open_error(
+      write_st(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", "abcd"),
+      "tensor 'w': data_offsets [0, 8] end beyond the data region (4 bytes)");
 }
 
 TEST_F(SafetensorsTest, OffsetsHugeOutOfRange) {
   expect_open_error(
-      write_st(R"({"w": {"dtype": "U8", "shape": [4], "data_offsets": [18446744073709551612, 18446744073709551615]}})", "abcd"),
+      write_st(
+          R"({"w": {"dtype": "U8", "shape": [4], "data_offsets": [18446744073709551612, 18446744073709551615]}})",
+          "abcd"),
       "end beyond the data region");
 }
 
@@ -236,8 +267,10 @@ TEST_F(SafetensorsTest, OverlappingUnsortedAndContained) {
 }
 
 TEST_F(SafetensorsTest, SizeMismatch) {
-  expect_open_error(write_st(R"({"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]}})", std::string(20, 'x')),
-                    "tensor 'w': data_offsets [0, 20] span 20 bytes, but shape [2, 3] of F32 needs 24");
+  expect_open_error(
+      write_st(R"({"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]}})",
+               std::string(20, 'x')),
+      "tensor 'w': data_offsets [0, 20] span 20 bytes, but shape [2, 3] of F32 needs 24");
 }
 
 TEST_F(SafetensorsTest, DuplicateName) {
@@ -254,8 +287,9 @@ TEST_F(SafetensorsTest, MetadataNotStrings) {
 }
 
 TEST_F(SafetensorsTest, HostileNameStaysOnOneLine) {
-  const auto msg = expect_open_error(write_st("{\"evil\\nname\": {\"dtype\": \"Q\", \"shape\": [], \"data_offsets\": [0, 0]}}"),
-                                     "tensor 'evil\\nname': unknown dtype 'Q'");
+  const auto msg = expect_open_error(
+      write_st("{\"evil\\nname\": {\"dtype\": \"Q\", \"shape\": [], \"data_offsets\": [0, 0]}}"),
+      "tensor 'evil\\nname': unknown dtype 'Q'");
   EXPECT_THAT(msg, Not(HasSubstr("\n")));
 }
 
@@ -286,7 +320,9 @@ TEST_F(SafetensorsTest, DestinationSizeMismatch) {
     f.read_as_float("w", dst);
     FAIL() << "expected load_error";
   } catch (const load_error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("tensor 'w' of shape [2, 3] has 6 elements, but the destination holds 5"));
+    EXPECT_THAT(
+        e.what(),
+        HasSubstr("tensor 'w' of shape [2, 3] has 6 elements, but the destination holds 5"));
   }
 }
 
@@ -310,7 +346,8 @@ TEST_F(SafetensorsTest, WrongShapeExpected) {
 }
 
 TEST_F(SafetensorsTest, UnsupportedDtypeIsListedButNotConverted) {
-  const auto p = write_st(R"({"ids": {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}})", std::string(16, '\0'));
+  const auto p = write_st(R"({"ids": {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}})",
+                          std::string(16, '\0'));
   const auto f = safetensors_file::open(p);
   ASSERT_TRUE(f.contains("ids"));
   EXPECT_EQ(f.info("ids").type, dtype::i64);
@@ -319,7 +356,8 @@ TEST_F(SafetensorsTest, UnsupportedDtypeIsListedButNotConverted) {
     f.read_as_float("ids", dst);
     FAIL() << "expected load_error";
   } catch (const load_error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("tensor 'ids' has dtype I64, which cannot be converted to float"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("tensor 'ids' has dtype I64, which cannot be converted to float"));
   }
 }
 
@@ -329,10 +367,12 @@ TEST_F(SafetensorsTest, RoundTripF32AndF16WithMetadata) {
   const auto p = dir_ / "rt.safetensors";
   std::vector<float> a(6 * 7), b(33);
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::sin(static_cast<float>(i)) * 100.0f;
-  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i) * 0.25f - 3.0f;  // exact in fp16
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<float>(i) * 0.25f - 3.0f;  // exact in fp16
   const std::vector<float> c{};
   bc1s::io::write_safetensors(p,
-                              {tensor_entry::f32("layer.a", {6, 7}, a), tensor_entry::f16("b", {33}, std::span<const float>(b)),
+                              {tensor_entry::f32("layer.a", {6, 7}, a),
+                               tensor_entry::f16("b", {33}, std::span<const float>(b)),
                                tensor_entry::f32("empty", {0, 4}, c)},
                               {{"format", "pt"}});
   const auto f = safetensors_file::open(p);
@@ -361,7 +401,8 @@ TEST_F(SafetensorsTest, WriterPadsHeaderToEightBytes) {
   std::ifstream in(p, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  for (int i = 7; i >= 0; --i)
+    n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
   EXPECT_EQ(n % 8, 0u);
   EXPECT_EQ(bytes.size(), 8 + n + 4);
   EXPECT_EQ(bytes[8], '{');
@@ -371,10 +412,13 @@ TEST_F(SafetensorsTest, WriterPadsHeaderToEightBytes) {
 
 TEST_F(SafetensorsTest, WriterRejectsBadEntries) {
   const std::vector<float> v{1, 2, 3};
-  EXPECT_THROW(bc1s::io::write_safetensors(dir_ / "w.safetensors", {tensor_entry::f32("x", {2, 2}, v)}), load_error);
-  EXPECT_THROW(bc1s::io::write_safetensors(dir_ / "w.safetensors",
-                                           {tensor_entry::f32("x", {3}, v), tensor_entry::f32("x", {3}, v)}),
-               load_error);
+  EXPECT_THROW(
+      bc1s::io::write_safetensors(dir_ / "w.safetensors", {tensor_entry::f32("x", {2, 2}, v)}),
+      load_error);
+  EXPECT_THROW(
+      bc1s::io::write_safetensors(dir_ / "w.safetensors",
+                                  {tensor_entry::f32("x", {3}, v), tensor_entry::f32("x", {3}, v)}),
+      load_error);
 }
 
 // BF16 written by hand, with an odd header length so every tensor starts unaligned.
@@ -405,7 +449,8 @@ TEST_F(SafetensorsTest, RoundTripBF16HandWrittenUnaligned) {
 TEST_F(SafetensorsTest, F16UnalignedBeyondOneChunk) {
   // More than one conversion chunk (1024), at an odd address.
   std::vector<half> h(3000);
-  for (std::size_t i = 0; i < h.size(); ++i) h[i] = half::from_bits(static_cast<std::uint16_t>(i * 21u));
+  for (std::size_t i = 0; i < h.size(); ++i)
+    h[i] = half::from_bits(static_cast<std::uint16_t>(i * 21u));
   std::string data(h.size() * 2, '\0');
   std::memcpy(data.data(), h.data(), data.size());
   std::string header = R"({"h":{"dtype":"F16","shape":[3000],"data_offsets":[0,6000]}})";
@@ -423,7 +468,8 @@ TEST_F(SafetensorsTest, F16UnalignedBeyondOneChunk) {
 }
 
 TEST_F(SafetensorsTest, ScalarAndEmptyHeader) {
-  const auto f = safetensors_file::open(write_st(R"({"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})", f32_bytes({7.0f})));
+  const auto f = safetensors_file::open(
+      write_st(R"({"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})", f32_bytes({7.0f})));
   EXPECT_TRUE(f.info("s").shape.empty());
   EXPECT_EQ(f.info("s").elements, 1u);
   EXPECT_EQ(f.read_as_float("s"), std::vector<float>{7.0f});
@@ -452,8 +498,10 @@ TEST_F(SafetensorsTest, CorruptedFilesNeverCrash) {
   std::vector<float> a(24), b(10);
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i);
   for (std::size_t i = 0; i < b.size(); ++i) b[i] = -static_cast<float>(i);
-  bc1s::io::write_safetensors(p, {tensor_entry::f32("a", {4, 6}, a), tensor_entry::f16("b", {10}, std::span<const float>(b))},
-                              {{"k", "v"}});
+  bc1s::io::write_safetensors(
+      p,
+      {tensor_entry::f32("a", {4, 6}, a), tensor_entry::f16("b", {10}, std::span<const float>(b))},
+      {{"k", "v"}});
   std::ifstream in(p, std::ios::binary);
   const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
@@ -477,7 +525,8 @@ TEST_F(SafetensorsTest, CorruptedFilesNeverCrash) {
     std::string bad = good;
     const int flips = 1 + static_cast<int>(rng() % 4);
     for (int k = 0; k < flips; ++k) {
-      const std::size_t pos = rng() % std::min<std::size_t>(bad.size(), iter % 2 ? 8 + 200 : bad.size());
+      const std::size_t pos =
+          rng() % std::min<std::size_t>(bad.size(), iter % 2 ? 8 + 200 : bad.size());
       bad[pos] = static_cast<char>(rng() & 0xff);
     }
     try_open(bad);
@@ -490,7 +539,8 @@ TEST(SafetensorsRealModel, DistilbertSst2IfPresent) {
   fs::path dir = BC1S_SHARED_DATA "/distilbert-sst2";
   if (const char* env = std::getenv("BC1S_MODEL_DIR")) dir = env;
   const auto p = dir / "model.safetensors";
-  if (!fs::exists(p)) GTEST_SKIP() << "no " << p << " (set BC1S_MODEL_DIR to a folder with the real weights)";
+  if (!fs::exists(p))
+    GTEST_SKIP() << "no " << p << " (set BC1S_MODEL_DIR to a folder with the real weights)";
   bc1s::io::verify_sha256(p, "7c3919835e442510166d267fe7cbe847e0c51cd26d9ba07b89a57b952b49b8aa");
   const auto f = safetensors_file::open(p);
   EXPECT_EQ(f.size(), 104u);

@@ -39,7 +39,8 @@ TEST(Sha256, PaddingBoundaries) {
     for (char c : s) h.update(std::string_view(&c, 1));
     EXPECT_EQ(h.hex_digest(), sha256_hex(s)) << n;
   }
-  EXPECT_EQ(sha256_hex(std::string(64, 'a')), "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+  EXPECT_EQ(sha256_hex(std::string(64, 'a')),
+            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
 }
 
 TEST(Sha256, IncrementalMatchesOneShot) {
@@ -63,7 +64,8 @@ TEST(Sha256, PortableAndAcceleratedAgree) {
   std::vector<unsigned char> data(64 * 300);
   for (auto& c : data) c = static_cast<unsigned char>(rng() & 0xff);
   for (std::size_t blocks : {1u, 2u, 7u, 300u}) {
-    std::uint32_t a[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    std::uint32_t a[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     std::uint32_t b[8];
     std::copy(a, a + 8, b);
     bc1s::io::detail::sha256_compress_portable(a, data.data(), blocks);
@@ -91,8 +93,10 @@ class Sha256File : public ::testing::Test {
 TEST_F(Sha256File, HashesAndVerifies) {
   const auto p = dir_ / "abc.bin";
   std::ofstream(p, std::ios::binary) << "abc";
-  EXPECT_EQ(bc1s::io::sha256_file(p), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_NO_THROW(bc1s::io::verify_sha256(p, "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
+  EXPECT_EQ(bc1s::io::sha256_file(p),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_NO_THROW(bc1s::io::verify_sha256(
+      p, "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
   try {
     bc1s::io::verify_sha256(p, "7c3919835e442510166d267fe7cbe847e0c51cd26d9ba07b89a57b952b49b8aa");
     FAIL() << "expected load_error";

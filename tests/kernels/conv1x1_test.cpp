@@ -48,16 +48,24 @@ void check(const shape& sh, mode md, std::size_t threads) {
   const auto r = random_vector(sh.B * sh.cout * sh.S, 14, 1.0f);
   for (std::size_t b = 0; b < sh.B; ++b)
     for (std::size_t c = 0; c < sh.cin; ++c)
-      for (std::size_t s = 0; s < sh.S; ++s) in(b, c, s) = bc1s::from_float<AT>(x[(b * sh.cin + c) * sh.S + s]);
+      for (std::size_t s = 0; s < sh.S; ++s)
+        in(b, c, s) = bc1s::from_float<AT>(x[(b * sh.cin + c) * sh.S + s]);
   for (std::size_t b = 0; b < sh.B; ++b)
     for (std::size_t c = 0; c < sh.cout; ++c)
-      for (std::size_t s = 0; s < sh.S; ++s) res(b, c, s) = bc1s::from_float<AT>(r[(b * sh.cout + c) * sh.S + s]);
+      for (std::size_t s = 0; s < sh.S; ++s)
+        res(b, c, s) = bc1s::from_float<AT>(r[(b * sh.cout + c) * sh.S + s]);
 
   bc1s::runtime::thread_pool pool(threads);
   switch (md) {
-    case mode::bias: bc1s::conv1x1(packed, in, out, bc1s::epi::bias_only{}, &pool); break;
-    case mode::gelu: bc1s::conv1x1(packed, in, out, bc1s::epi::gelu{}, &pool); break;
-    case mode::residual: bc1s::conv1x1(packed, in, out, bc1s::epi::residual{res.cview()}, &pool); break;
+    case mode::bias:
+      bc1s::conv1x1(packed, in, out, bc1s::epi::bias_only{}, &pool);
+      break;
+    case mode::gelu:
+      bc1s::conv1x1(packed, in, out, bc1s::epi::gelu{}, &pool);
+      break;
+    case mode::residual:
+      bc1s::conv1x1(packed, in, out, bc1s::epi::residual{res.cview()}, &pool);
+      break;
   }
 
   double max_abs = 0, max_ref = 0;
@@ -80,17 +88,20 @@ void check(const shape& sh, mode md, std::size_t threads) {
     }
   }
   // Tolerance. The reference uses the same stored (rounded) weights and inputs, so what remains is
-  // (1) fp32 accumulation over Cin products of magnitude <= 0.1 * 1: error <= Cin * 2^-24 * sum|terms|,
+  // (1) fp32 accumulation over Cin products of magnitude <= 0.1 * 1: error <= Cin * 2^-24 *
+  // sum|terms|,
   //     bounded by Cin * 2^-24 * (Cin * 0.1 + 0.5); and
-  // (2) when the output is stored as fp16, one rounding of the result: 2^-11 * |out| (+ the residual
+  // (2) when the output is stored as fp16, one rounding of the result: 2^-11 * |out| (+ the
+  // residual
   //     add done in fp32 before that rounding).
   const double sum_terms = 0.1 * double(sh.cin) + 0.5 + 1.0;
   double tol = double(sh.cin) * std::ldexp(1.0, -24) * sum_terms + 1e-6;
   if constexpr (std::is_same_v<AT, half>) tol += std::ldexp(1.0, -11) * max_ref;
-  std::printf("conv1x1 %s weights, %s acts, B=%zu Cout=%zu Cin=%zu S=%zu mode=%d threads=%zu: "
-              "max abs err %.3g (max |ref| %.3g, tol %.3g)\n",
-              std::is_same_v<WT, half> ? "fp16" : "fp32", std::is_same_v<AT, half> ? "fp16" : "fp32",
-              sh.B, sh.cout, sh.cin, sh.S, int(md), threads, max_abs, max_ref, tol);
+  std::printf(
+      "conv1x1 %s weights, %s acts, B=%zu Cout=%zu Cin=%zu S=%zu mode=%d threads=%zu: "
+      "max abs err %.3g (max |ref| %.3g, tol %.3g)\n",
+      std::is_same_v<WT, half> ? "fp16" : "fp32", std::is_same_v<AT, half> ? "fp16" : "fp32", sh.B,
+      sh.cout, sh.cin, sh.S, int(md), threads, max_abs, max_ref, tol);
   EXPECT_LE(max_abs, tol);
 }
 
@@ -105,16 +116,19 @@ TEST_P(Conv1x1Shapes, Fp32WeightsFp32ActsMatchReference) {
 TEST_P(Conv1x1Shapes, Fp16WeightsFp16ActsMatchReference) {
   check<half, half>(GetParam(), mode::bias, 2);
 }
-TEST_P(Conv1x1Shapes, GeluEpilogueMatchesReference) { check<half, float>(GetParam(), mode::gelu, 2); }
+TEST_P(Conv1x1Shapes, GeluEpilogueMatchesReference) {
+  check<half, float>(GetParam(), mode::gelu, 2);
+}
 TEST_P(Conv1x1Shapes, ResidualEpilogueMatchesReference) {
   check<half, float>(GetParam(), mode::residual, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, Conv1x1Shapes,
-    ::testing::Values(shape{1, 7, 5, 1}, shape{3, 33, 24, 7}, shape{1, 2, 768, 31}, shape{3, 40, 17, 32},
-                      shape{1, 96, 64, 33}, shape{3, 64, 96, 127}, shape{1, 768, 768, 128},
-                      shape{1, 3072, 768, 129}, shape{1, 768, 3072, 33}, shape{3, 8, 768, 512}));
+INSTANTIATE_TEST_SUITE_P(Shapes, Conv1x1Shapes,
+                         ::testing::Values(shape{1, 7, 5, 1}, shape{3, 33, 24, 7},
+                                           shape{1, 2, 768, 31}, shape{3, 40, 17, 32},
+                                           shape{1, 96, 64, 33}, shape{3, 64, 96, 127},
+                                           shape{1, 768, 768, 128}, shape{1, 3072, 768, 129},
+                                           shape{1, 768, 3072, 33}, shape{3, 8, 768, 512}));
 
 TEST(Conv1x1, MultiThreadedEqualsSingleThreaded) {
   const std::size_t cout = 200, cin = 96, S = 45, B = 3;
@@ -164,7 +178,8 @@ TEST(Conv1x1, RuntimeShapeErrorsNameTheKernel) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("with the same B and S"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(bc1s::conv1x1_weights<float>(8, 24, std::vector<float>(10), {}), std::invalid_argument);
+  EXPECT_THROW(bc1s::conv1x1_weights<float>(8, 24, std::vector<float>(10), {}),
+               std::invalid_argument);
 }
 
 }  // namespace

@@ -85,16 +85,17 @@ result run_case(const std::string& dir, const std::string& name) {
         }
     r.hidden_psnr = psnr(ref, got);
   }
-  std::printf("%-5s %-14s %s weights: hidden PSNR %6.1f dB, logits %6.1f dB, probabilities %6.1f dB\n",
-              dir.c_str(), name.c_str(), std::is_same_v<WT, bc1s::half> ? "fp16" : "fp32",
-              r.hidden_psnr, r.logits_psnr, r.prob_psnr);
+  std::printf(
+      "%-5s %-14s %s weights: hidden PSNR %6.1f dB, logits %6.1f dB, probabilities %6.1f dB\n",
+      dir.c_str(), name.c_str(), std::is_same_v<WT, bc1s::half> ? "fp16" : "fp32", r.hidden_psnr,
+      r.logits_psnr, r.prob_psnr);
   return r;
 }
 
-const char* kSmallCases[] = {"one_word", "ten_tokens", "sixty_tokens", "near_128", "truncated_512",
-                             "unicode", "batch3_pad32"};
-const char* kBaseCases[] = {"one_word", "ten_tokens", "sixty_tokens", "near_128", "unicode",
-                            "batch3_pad32"};
+const char* kSmallCases[] = {"one_word",      "ten_tokens", "sixty_tokens", "near_128",
+                             "truncated_512", "unicode",    "batch3_pad32"};
+const char* kBaseCases[] = {"one_word", "ten_tokens", "sixty_tokens",
+                            "near_128", "unicode",    "batch3_pad32"};
 
 TEST(DistilBertParity, SmallFp32MatchesHuggingFace) {
   for (const char* c : kSmallCases) {
@@ -106,7 +107,8 @@ TEST(DistilBertParity, SmallFp32MatchesHuggingFace) {
   }
 }
 TEST(DistilBertParity, SmallFp16MatchesHuggingFace) {
-  for (const char* c : kSmallCases) EXPECT_GE((run_case<small_config, bc1s::half>("small", c).prob_psnr), 60.0) << c;
+  for (const char* c : kSmallCases)
+    EXPECT_GE((run_case<small_config, bc1s::half>("small", c).prob_psnr), 60.0) << c;
 }
 TEST(DistilBertParity, BaseFp32MatchesHuggingFace) {
   for (const char* c : kBaseCases) {

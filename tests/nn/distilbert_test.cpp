@@ -29,10 +29,18 @@ void* operator new(std::size_t n, std::align_val_t a) {
   if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -85,7 +93,8 @@ TEST(DistilBert, BatchedEqualsOneAtATime) {
     double max_diff = 0;
     for (std::size_t c = 0; c < tiny_config::dim; ++c)
       for (std::size_t s = 0; s < n; ++s)
-        max_diff = std::max(max_diff, double(std::abs(wb.hidden()(b, c, s) - w1.hidden()(0, c, s))));
+        max_diff =
+            std::max(max_diff, double(std::abs(wb.hidden()(b, c, s) - w1.hidden()(0, c, s))));
     for (std::size_t l = 0; l < 2; ++l)
       max_diff = std::max(max_diff, double(std::abs(wb.logits()[b * 2 + l] - w1.logits()[l])));
     std::printf("sentence %zu (%zu tokens): max |batched - alone| = %.3g\n", b, n, max_diff);
@@ -106,8 +115,12 @@ TEST(DistilBert, CallerErrorsAreClear) {
     }
     return std::string("no exception");
   };
-  EXPECT_NE(message([&] { model().forward(ws, ids, mask, 3, 16); }).find("over the workspace's capacity"), std::string::npos);
-  EXPECT_NE(message([&] { model_t::workspace big(1, 513); }).find("above the model's 512 positions"), std::string::npos);
+  EXPECT_NE(
+      message([&] { model().forward(ws, ids, mask, 3, 16); }).find("over the workspace's capacity"),
+      std::string::npos);
+  EXPECT_NE(
+      message([&] { model_t::workspace big(1, 513); }).find("above the model's 512 positions"),
+      std::string::npos);
   std::vector<std::int32_t> bad(32, 100);
   bad[5] = 40000;
   EXPECT_THROW(model().forward(ws, bad, {}, 1, 32), std::out_of_range);

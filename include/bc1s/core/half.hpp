@@ -31,9 +31,9 @@ constexpr std::uint16_t float_to_half_bits(float f) noexcept {
   }
   if (abs < 0x38800000u) {  // below 2^-14: subnormal half or zero
     if (abs < 0x33000000u) return static_cast<std::uint16_t>(sign);  // < 2^-25 rounds to 0
-    const std::uint32_t exp = abs >> 23;                               // 102..112
-    const std::uint32_t mant = (abs & 0x7fffffu) | 0x800000u;         // implicit one
-    const std::uint32_t shift = 126u - exp;                            // 14..24
+    const std::uint32_t exp = abs >> 23;                             // 102..112
+    const std::uint32_t mant = (abs & 0x7fffffu) | 0x800000u;        // implicit one
+    const std::uint32_t shift = 126u - exp;                          // 14..24
     std::uint32_t h = mant >> shift;
     const std::uint32_t rem = mant & ((1u << shift) - 1u);
     const std::uint32_t halfway = 1u << (shift - 1u);
@@ -55,7 +55,8 @@ constexpr float half_bits_to_float(std::uint16_t h) noexcept {
   std::uint32_t mant = h & 0x3ffu;
   std::uint32_t bits = 0;
   if (exp == 0x1fu) {
-    bits = sign | 0x7f800000u | (mant << 13);
+    // Inf, or NaN made quiet (as F16C and AVX-512 do), payload kept.
+    bits = sign | 0x7f800000u | (mant << 13) | (mant != 0 ? 0x400000u : 0u);
   } else if (exp != 0) {
     bits = sign | ((exp + 112u) << 23) | (mant << 13);
   } else if (mant == 0) {
@@ -97,8 +98,12 @@ class half {
 static_assert(sizeof(half) == 2 && alignof(half) == 2, "bc1s::half: expected 2-byte storage");
 
 // Widen / narrow between storage types; the identity for float.
-constexpr float to_float(float x) noexcept { return x; }
-constexpr float to_float(half x) noexcept { return static_cast<float>(x); }
+constexpr float to_float(float x) noexcept {
+  return x;
+}
+constexpr float to_float(half x) noexcept {
+  return static_cast<float>(x);
+}
 template <class T>
 constexpr T from_float(float x) noexcept {
   if constexpr (std::is_same_v<T, half>) {

@@ -19,7 +19,9 @@ namespace bc1s {
 
 namespace detail {
 struct aligned_delete {
-  void operator()(void* p) const noexcept { ::operator delete(p, std::align_val_t{kRowAlignBytes}); }
+  void operator()(void* p) const noexcept {
+    ::operator delete (p, std::align_val_t{kRowAlignBytes});
+  }
 };
 
 // Zero-filled, 64-byte aligned storage for n elements of T (T trivially copyable).
@@ -27,7 +29,7 @@ template <class T>
 std::unique_ptr<T[], aligned_delete> aligned_zeros(std::size_t n) {
   static_assert(std::is_trivially_copyable_v<T>);
   const std::size_t bytes = round_up(n * sizeof(T) + (n == 0 ? 1 : 0), kRowAlignBytes);
-  void* p = ::operator new(bytes, std::align_val_t{kRowAlignBytes});
+  void* p = ::operator new (bytes, std::align_val_t{kRowAlignBytes});
   std::memset(p, 0, bytes);
   return std::unique_ptr<T[], aligned_delete>(static_cast<T*>(p));
 }
@@ -66,9 +68,11 @@ class tensor_view {
   // tensor_view<T> -> tensor_view<const T>, and between layouts of the same kind whose extents
   // agree (static -> dynamic; a contradicting static extent is a compile error).
   template <class U, class L2>
-    requires(std::is_convertible_v<U (*)[], T (*)[]> &&
-             std::is_constructible_v<typename Layout::extents_type, typename L2::extents_type>)
-  constexpr tensor_view(const tensor_view<U, L2>& o)  // NOLINT(google-explicit-constructor)
+  requires(std::is_convertible_v<U (*)[], T (*)[]>&& std::is_constructible_v<
+           typename Layout::extents_type,
+           typename L2::
+               extents_type>) constexpr tensor_view(const tensor_view<U, L2>&
+                                                        o)  // NOLINT(google-explicit-constructor)
       : data_(o.data()), layout_(typename Layout::extents_type(o.mapping().extents())) {
     static_assert(Layout::is_channels_first == L2::is_channels_first &&
                       Layout::row_align_bytes == L2::row_align_bytes,
@@ -105,9 +109,7 @@ class tensor {
   using value_type = T;
   using layout_type = Layout;
 
-  tensor()
-    requires Layout::extents_type::is_static
-      : tensor(Layout{}) {}
+  tensor() requires Layout::extents_type::is_static : tensor(Layout{}) {}
   explicit tensor(const Layout& layout)
       : layout_(layout), data_(detail::aligned_zeros<T>(layout.required_span_size())) {}
   tensor(std::size_t b, std::size_t c, std::size_t s) : tensor(Layout(b, c, s)) {}
@@ -139,7 +141,7 @@ class tensor {
   tensor_view<T, Layout> view() noexcept { return {data(), layout_}; }
   tensor_view<const T, Layout> view() const noexcept { return {data(), layout_}; }
   tensor_view<const T, Layout> cview() const noexcept { return {data(), layout_}; }
-  operator tensor_view<T, Layout>() noexcept { return view(); }  // NOLINT
+  operator tensor_view<T, Layout>() noexcept { return view(); }              // NOLINT
   operator tensor_view<const T, Layout>() const noexcept { return view(); }  // NOLINT
 
  private:

@@ -48,27 +48,28 @@
 namespace bc1s::io {
 
 struct hf_config {
-  std::filesystem::path source;        // the config.json it came from
-  std::string model_type;              // "distilbert" | "bert"
-  std::size_t dim = 0;                 // C: model width
-  std::size_t heads = 0;               // H
-  std::size_t hidden = 0;              // feed-forward width
+  std::filesystem::path source;  // the config.json it came from
+  std::string model_type;        // "distilbert" | "bert"
+  std::size_t dim = 0;           // C: model width
+  std::size_t heads = 0;         // H
+  std::size_t hidden = 0;        // feed-forward width
   std::size_t layers = 0;
   std::size_t vocab = 0;
   std::size_t max_positions = 0;
-  std::size_t type_vocab = 0;          // 0 for distilbert
+  std::size_t type_vocab = 0;  // 0 for distilbert
   std::string activation = "gelu";
   double layer_norm_eps = 1e-12;
-  std::vector<std::string> id2label;   // ordered by id
-  std::size_t num_labels = 0;          // == id2label.size()
+  std::vector<std::string> id2label;  // ordered by id
+  std::size_t num_labels = 0;         // == id2label.size()
   std::size_t pad_token_id = 0;
-  bool sinusoidal_pos_embds = false;   // distilbert only
+  bool sinusoidal_pos_embds = false;  // distilbert only
 };
 
 // What a compiled model expects; unset fields are not checked.
 struct hf_config_expect {
   std::optional<std::string> model_type;
-  std::optional<std::size_t> dim, heads, hidden, layers, vocab, max_positions, type_vocab, num_labels;
+  std::optional<std::size_t> dim, heads, hidden, layers, vocab, max_positions, type_vocab,
+      num_labels;
   std::optional<std::string> activation;
   std::optional<double> layer_norm_eps;
 };
@@ -87,7 +88,8 @@ struct tokenizer_config {
 
 namespace detail {
 
-inline constexpr std::uint64_t kMaxConfigSize = std::uint64_t{1} << 28;  // sanity bound per size field
+inline constexpr std::uint64_t kMaxConfigSize = std::uint64_t{1}
+                                                << 28;  // sanity bound per size field
 
 // The key `model_type`'s config.json uses for a common field.
 inline std::string_view hf_key(std::string_view model_type, std::string_view field) noexcept {
@@ -100,7 +102,8 @@ inline std::string_view hf_key(std::string_view model_type, std::string_view fie
   if (field == "max_positions") return "max_position_embeddings";
   if (field == "type_vocab") return bert ? "type_vocab_size" : "type_vocab (none in distilbert)";
   if (field == "activation") return bert ? "hidden_act" : "activation";
-  if (field == "layer_norm_eps") return bert ? "layer_norm_eps" : "layer_norm_eps (fixed 1e-12 in distilbert)";
+  if (field == "layer_norm_eps")
+    return bert ? "layer_norm_eps" : "layer_norm_eps (fixed 1e-12 in distilbert)";
   if (field == "num_labels") return "num_labels (size of id2label)";
   return field;
 }
@@ -162,7 +165,8 @@ class config_reader {
     if (v == nullptr) return def;
     if (!v->is_number()) fail_field(key, type_of(*v) + ", expected a number");
     const double x = v->get<double>();
-    if (!(x > 0.0) || !std::isfinite(x)) fail_field(key, "is " + json_snippet(*v) + ", expected a positive number");
+    if (!(x > 0.0) || !std::isfinite(x))
+      fail_field(key, "is " + json_snippet(*v) + ", expected a positive number");
     return x;
   }
 
@@ -180,7 +184,9 @@ inline std::vector<std::string> parse_labels(const config_reader& r) {
   const auto* num = r.find("num_labels");
   std::vector<std::string> labels;
   if (id2label != nullptr) {
-    if (!id2label->is_object()) r.fail_field("id2label", r.type_of(*id2label) + ", expected an object {\"0\": \"LABEL\", ...}");
+    if (!id2label->is_object())
+      r.fail_field("id2label",
+                   r.type_of(*id2label) + ", expected an object {\"0\": \"LABEL\", ...}");
     const std::size_t n = id2label->size();
     labels.resize(n);
     std::vector<bool> seen(n, false);
@@ -191,22 +197,27 @@ inline std::vector<std::string> parse_labels(const config_reader& r) {
         r.fail_field("id2label", "has the key " + quote(k) + ", expected each of the ids 0.." +
                                      std::to_string(n == 0 ? 0 : n - 1) + " once");
       }
-      if (!v.is_string()) r.fail_field("id2label", "value for id " + k + " " + r.type_of(v) + ", expected a string");
+      if (!v.is_string())
+        r.fail_field("id2label", "value for id " + k + " " + r.type_of(v) + ", expected a string");
       seen[id] = true;
       labels[id] = v.get<std::string>();
     }
     if (num != nullptr && r.size("num_labels", std::nullopt, true) != n) {
-      r.fail_field("num_labels", "is " + json_snippet(*num) + " but id2label has " + std::to_string(n) + " labels");
+      r.fail_field("num_labels", "is " + json_snippet(*num) + " but id2label has " +
+                                     std::to_string(n) + " labels");
     }
   } else {
     const std::size_t n = r.size("num_labels", std::size_t{2}, true);
     for (std::size_t i = 0; i < n; ++i) labels.push_back("LABEL_" + std::to_string(i));
   }
   if (const auto* l2i = r.find("label2id"); l2i != nullptr) {
-    if (!l2i->is_object()) r.fail_field("label2id", r.type_of(*l2i) + ", expected an object {\"LABEL\": 0, ...}");
+    if (!l2i->is_object())
+      r.fail_field("label2id", r.type_of(*l2i) + ", expected an object {\"LABEL\": 0, ...}");
     for (const auto& [k, v] : l2i->items()) {
       std::uint64_t id = 0;
-      if (!json_to_u64(v, id)) r.fail_field("label2id", "value for " + quote(k) + " " + r.type_of(v) + ", expected a non-negative integer");
+      if (!json_to_u64(v, id))
+        r.fail_field("label2id", "value for " + quote(k) + " " + r.type_of(v) +
+                                     ", expected a non-negative integer");
     }
   }
   return labels;
@@ -233,7 +244,8 @@ inline hf_config parse_hf_config(const nlohmann::json& j, const std::filesystem:
   r.set_model_type(c.model_type);
   const bool bert = c.model_type == "bert";
   if (c.model_type != "distilbert" && !bert) {
-    r.fail_field("model_type", "is " + detail::quote(c.model_type) + ", expected \"distilbert\" or \"bert\"");
+    r.fail_field("model_type",
+                 "is " + detail::quote(c.model_type) + ", expected \"distilbert\" or \"bert\"");
   }
   auto key = [&](std::string_view field) { return detail::hf_key(c.model_type, field); };
   c.dim = r.size(key("dim"));
@@ -252,7 +264,8 @@ inline hf_config parse_hf_config(const nlohmann::json& j, const std::filesystem:
   if (bert) {
     const auto pos = r.string("position_embedding_type", std::string("absolute"));
     if (pos != "absolute") {
-      r.fail_field("position_embedding_type", "is " + detail::quote(pos) + ", only \"absolute\" is supported");
+      r.fail_field("position_embedding_type",
+                   "is " + detail::quote(pos) + ", only \"absolute\" is supported");
     }
   }
   if (c.activation != "gelu") {
@@ -264,8 +277,8 @@ inline hf_config parse_hf_config(const nlohmann::json& j, const std::filesystem:
                                    std::string(key("dim")) + " " + std::to_string(c.dim));
   }
   if (c.pad_token_id >= c.vocab) {
-    r.fail_field("pad_token_id", "is " + std::to_string(c.pad_token_id) + ", outside the vocabulary of " +
-                                     std::to_string(c.vocab));
+    r.fail_field("pad_token_id", "is " + std::to_string(c.pad_token_id) +
+                                     ", outside the vocabulary of " + std::to_string(c.vocab));
   }
   c.id2label = detail::parse_labels(r);
   c.num_labels = c.id2label.size();
@@ -281,17 +294,22 @@ inline hf_config load_hf_config(const std::filesystem::path& path) {
 }
 
 // Every field set in `expected` that differs from `file_cfg`.
-inline std::vector<field_mismatch> compare(const hf_config& file_cfg, const hf_config_expect& expected) {
+inline std::vector<field_mismatch> compare(const hf_config& file_cfg,
+                                           const hf_config_expect& expected) {
   std::vector<field_mismatch> out;
   const auto& mt = file_cfg.model_type;
-  auto check_size = [&](std::string_view field, std::size_t actual, const std::optional<std::size_t>& want) {
+  auto check_size = [&](std::string_view field, std::size_t actual,
+                        const std::optional<std::size_t>& want) {
     if (want && *want != actual) {
-      out.push_back({std::string(detail::hf_key(mt, field)), std::to_string(actual), std::to_string(*want)});
+      out.push_back(
+          {std::string(detail::hf_key(mt, field)), std::to_string(actual), std::to_string(*want)});
     }
   };
-  auto check_string = [&](std::string_view field, const std::string& actual, const std::optional<std::string>& want) {
+  auto check_string = [&](std::string_view field, const std::string& actual,
+                          const std::optional<std::string>& want) {
     if (want && *want != actual) {
-      out.push_back({std::string(detail::hf_key(mt, field)), detail::quote(actual), detail::quote(*want)});
+      out.push_back(
+          {std::string(detail::hf_key(mt, field)), detail::quote(actual), detail::quote(*want)});
     }
   };
   check_string("model_type", file_cfg.model_type, expected.model_type);
@@ -350,7 +368,8 @@ inline tokenizer_config load_tokenizer_config(const std::filesystem::path& path,
     if (detail::json_to_u64(*v, n)) {
       // exact integer
     } else if (v->is_number_float() && std::isfinite(v->get<double>()) && v->get<double>() >= 0 &&
-               (v->get<double>() >= 9007199254740992.0 || std::floor(v->get<double>()) == v->get<double>())) {
+               (v->get<double>() >= 9007199254740992.0 ||
+                std::floor(v->get<double>()) == v->get<double>())) {
       const double d = v->get<double>();
       n = d >= 18446744073709551615.0 ? UINT64_MAX : static_cast<std::uint64_t>(d);
     } else {

@@ -52,7 +52,9 @@ inline std::string escape_one_line(std::string_view s, std::size_t max_chars = k
 }
 
 // 'name', escaped and shortened: for names and values read from a file.
-inline std::string quote(std::string_view s) { return "'" + escape_one_line(s) + "'"; }
+inline std::string quote(std::string_view s) {
+  return "'" + escape_one_line(s) + "'";
+}
 
 // The error for `file`: "<file>: <problem>" on one line.
 inline load_error make_error(const std::filesystem::path& file, std::string_view problem) {

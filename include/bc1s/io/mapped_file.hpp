@@ -47,8 +47,8 @@ class mapped_file {
       detail::fail(path, "cannot stat file (" + std::generic_category().message(err) + ")");
     }
     if (!S_ISREG(st.st_mode)) {
-      detail::fail(path, S_ISDIR(st.st_mode) ? "is a directory, expected a file"
-                                             : "is not a regular file");
+      detail::fail(
+          path, S_ISDIR(st.st_mode) ? "is a directory, expected a file" : "is not a regular file");
     }
     mapped_file f;
     f.path_ = path;
@@ -67,7 +67,9 @@ class mapped_file {
   mapped_file(const mapped_file&) = delete;
   mapped_file& operator=(const mapped_file&) = delete;
   mapped_file(mapped_file&& o) noexcept
-      : path_(std::move(o.path_)), data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+      : path_(std::move(o.path_)),
+        data_(std::exchange(o.data_, nullptr)),
+        size_(std::exchange(o.size_, 0)) {}
   mapped_file& operator=(mapped_file&& o) noexcept {
     if (this != &o) {
       unmap();

@@ -57,9 +57,21 @@ static_assert(std::endian::native == std::endian::little,
 // ---- dtypes -------------------------------------------------------------------------------
 
 enum class dtype : std::uint8_t {
-  f32, f16, bf16,                        // convertible to float
-  f64, i64, i32, i16, i8, u8, boolean,   // listed and validated, not converted
-  u64, u32, u16, f8_e4m3, f8_e5m2,
+  f32,
+  f16,
+  bf16,  // convertible to float
+  f64,
+  i64,
+  i32,
+  i16,
+  i8,
+  u8,
+  boolean,  // listed and validated, not converted
+  u64,
+  u32,
+  u16,
+  f8_e4m3,
+  f8_e5m2,
 };
 
 namespace detail {
@@ -71,11 +83,21 @@ struct dtype_row {
 };
 
 inline constexpr std::array<dtype_row, 15> kDtypes{{
-    {dtype::f32, "F32", 4},     {dtype::f16, "F16", 2},         {dtype::bf16, "BF16", 2},
-    {dtype::f64, "F64", 8},     {dtype::i64, "I64", 8},         {dtype::i32, "I32", 4},
-    {dtype::i16, "I16", 2},     {dtype::i8, "I8", 1},           {dtype::u8, "U8", 1},
-    {dtype::boolean, "BOOL", 1}, {dtype::u64, "U64", 8},        {dtype::u32, "U32", 4},
-    {dtype::u16, "U16", 2},     {dtype::f8_e4m3, "F8_E4M3", 1}, {dtype::f8_e5m2, "F8_E5M2", 1},
+    {dtype::f32, "F32", 4},
+    {dtype::f16, "F16", 2},
+    {dtype::bf16, "BF16", 2},
+    {dtype::f64, "F64", 8},
+    {dtype::i64, "I64", 8},
+    {dtype::i32, "I32", 4},
+    {dtype::i16, "I16", 2},
+    {dtype::i8, "I8", 1},
+    {dtype::u8, "U8", 1},
+    {dtype::boolean, "BOOL", 1},
+    {dtype::u64, "U64", 8},
+    {dtype::u32, "U32", 4},
+    {dtype::u16, "U16", 2},
+    {dtype::f8_e4m3, "F8_E4M3", 1},
+    {dtype::f8_e5m2, "F8_E5M2", 1},
 }};
 
 inline std::optional<dtype> parse_dtype(std::string_view s) noexcept {
@@ -118,10 +140,10 @@ inline std::string shape_string(std::span<const std::size_t> shape) {
 struct tensor_info {
   std::string name;
   dtype type = dtype::f32;
-  std::vector<std::size_t> shape;          // empty for a scalar
-  std::size_t elements = 0;                // product of shape (1 for a scalar)
-  std::size_t begin = 0, end = 0;          // data_offsets, relative to the data region
-  std::span<const std::byte> bytes;        // [begin, end) inside the mapping; any alignment
+  std::vector<std::size_t> shape;    // empty for a scalar
+  std::size_t elements = 0;          // product of shape (1 for a scalar)
+  std::size_t begin = 0, end = 0;    // data_offsets, relative to the data region
+  std::span<const std::byte> bytes;  // [begin, end) inside the mapping; any alignment
 };
 
 // ---- reader -------------------------------------------------------------------------------
@@ -157,7 +179,9 @@ class safetensors_file {
   }
 
   // "__metadata__" (string -> string); empty if absent.
-  const std::map<std::string, std::string, std::less<>>& metadata() const noexcept { return metadata_; }
+  const std::map<std::string, std::string, std::less<>>& metadata() const noexcept {
+    return metadata_;
+  }
 
   // Throws "tensor 'x' has shape [a, b], expected [c, d]".
   void check_shape(std::string_view name, std::span<const std::size_t> expected) const {
@@ -195,7 +219,8 @@ class safetensors_file {
           bf16_to_float(tmp, dst.data() + i, m);
         });
         break;
-      default: break;  // rejected by checked_dst
+      default:
+        break;  // rejected by checked_dst
     }
   }
   // The same, after checking the shape.
@@ -242,7 +267,8 @@ class safetensors_file {
           simd::float_to_half(tmp, dst.data() + i, m);
         });
         break;
-      default: break;
+      default:
+        break;
     }
   }
   void read_as_half(std::string_view name, std::initializer_list<std::size_t> expected_shape,
@@ -302,8 +328,9 @@ class safetensors_file {
       n = (n << 8) | static_cast<std::uint64_t>(file_.data()[static_cast<std::size_t>(i)]);
     }
     if (n > size - 8) {
-      fail("header length " + std::to_string(n) + " exceeds the file size (" + std::to_string(size) +
-           " bytes, so at most " + std::to_string(size - 8) + " for the header)");
+      fail("header length " + std::to_string(n) + " exceeds the file size (" +
+           std::to_string(size) + " bytes, so at most " + std::to_string(size - 8) +
+           " for the header)");
     }
     if (n > kMaxHeaderBytes) {
       fail("header length " + std::to_string(n) + " exceeds the limit of " +
@@ -368,7 +395,8 @@ class safetensors_file {
   tensor_info parse_entry(const std::string& name, const nlohmann::json& e,
                           std::size_t data_size) const {
     if (!e.is_object()) {
-      fail_tensor(name, std::string("entry is a JSON ") + detail::json_kind(e) + ", expected an object");
+      fail_tensor(name,
+                  std::string("entry is a JSON ") + detail::json_kind(e) + ", expected an object");
     }
     tensor_info t;
     t.name = name;
@@ -376,7 +404,8 @@ class safetensors_file {
     const auto dt = e.find("dtype");
     if (dt == e.end()) fail_tensor(name, "missing \"dtype\"");
     if (!dt->is_string()) {
-      fail_tensor(name, std::string("dtype is a JSON ") + detail::json_kind(*dt) + ", expected a string");
+      fail_tensor(name,
+                  std::string("dtype is a JSON ") + detail::json_kind(*dt) + ", expected a string");
     }
     const auto& dts = dt->get_ref<const std::string&>();
     const auto type = detail::parse_dtype(dts);
@@ -386,24 +415,28 @@ class safetensors_file {
     const auto sh = e.find("shape");
     if (sh == e.end()) fail_tensor(name, "missing \"shape\"");
     if (!sh->is_array()) {
-      fail_tensor(name, "shape must be an array of non-negative integers, got " + detail::json_snippet(*sh));
+      fail_tensor(name, "shape must be an array of non-negative integers, got " +
+                            detail::json_snippet(*sh));
     }
     t.elements = 1;
     t.shape.reserve(sh->size());
     for (const auto& d : *sh) {
       std::uint64_t v = 0;
       if (!detail::json_to_u64(d, v)) {
-        fail_tensor(name, "shape must be an array of non-negative integers, got " + detail::json_snippet(*sh));
+        fail_tensor(name, "shape must be an array of non-negative integers, got " +
+                              detail::json_snippet(*sh));
       }
       const auto dim = static_cast<std::size_t>(v);
       if (!detail::checked_mul(t.elements, dim, t.elements)) {
-        fail_tensor(name, "shape " + detail::json_snippet(*sh) + " has more elements than fit in size_t");
+        fail_tensor(name,
+                    "shape " + detail::json_snippet(*sh) + " has more elements than fit in size_t");
       }
       t.shape.push_back(dim);
     }
     std::size_t nbytes = 0;
     if (!detail::checked_mul(t.elements, dtype_size(t.type), nbytes)) {
-      fail_tensor(name, "shape " + detail::json_snippet(*sh) + " has more bytes than fit in size_t");
+      fail_tensor(name,
+                  "shape " + detail::json_snippet(*sh) + " has more bytes than fit in size_t");
     }
 
     const auto off = e.find("data_offsets");
@@ -420,13 +453,14 @@ class safetensors_file {
     }
     if (en > data_size) {
       fail_tensor(name, "data_offsets [" + std::to_string(b) + ", " + std::to_string(en) +
-                            "] end beyond the data region (" + std::to_string(data_size) + " bytes)");
+                            "] end beyond the data region (" + std::to_string(data_size) +
+                            " bytes)");
     }
     t.begin = static_cast<std::size_t>(b);
     t.end = static_cast<std::size_t>(en);
     if (t.end - t.begin != nbytes) {
-      fail_tensor(name, "data_offsets [" + std::to_string(b) + ", " + std::to_string(en) + "] span " +
-                            std::to_string(t.end - t.begin) + " bytes, but shape " +
+      fail_tensor(name, "data_offsets [" + std::to_string(b) + ", " + std::to_string(en) +
+                            "] span " + std::to_string(t.end - t.begin) + " bytes, but shape " +
                             shape_string(t.shape) + " of " + std::string(dtype_name(t.type)) +
                             " needs " + std::to_string(nbytes));
     }
@@ -448,20 +482,23 @@ struct tensor_entry {
   std::vector<std::size_t> shape;
   std::vector<std::byte> data;
 
-  static tensor_entry f32(std::string name, std::vector<std::size_t> shape, std::span<const float> values) {
+  static tensor_entry f32(std::string name, std::vector<std::size_t> shape,
+                          std::span<const float> values) {
     tensor_entry e{std::move(name), dtype::f32, std::move(shape), {}};
     e.data.resize(values.size_bytes());
     if (!values.empty()) std::memcpy(e.data.data(), values.data(), values.size_bytes());
     return e;
   }
-  static tensor_entry f16(std::string name, std::vector<std::size_t> shape, std::span<const half> values) {
+  static tensor_entry f16(std::string name, std::vector<std::size_t> shape,
+                          std::span<const half> values) {
     tensor_entry e{std::move(name), dtype::f16, std::move(shape), {}};
     e.data.resize(values.size_bytes());
     if (!values.empty()) std::memcpy(e.data.data(), values.data(), values.size_bytes());
     return e;
   }
   // Floats rounded to fp16 (nearest even).
-  static tensor_entry f16(std::string name, std::vector<std::size_t> shape, std::span<const float> values) {
+  static tensor_entry f16(std::string name, std::vector<std::size_t> shape,
+                          std::span<const float> values) {
     std::vector<half> h(values.size());
     simd::float_to_half(values.data(), h.data(), values.size());
     return f16(std::move(name), std::move(shape), std::span<const half>(h));
@@ -471,8 +508,9 @@ struct tensor_entry {
 // Write a .safetensors file as the reference implementation does: the header is compact JSON
 // (keys sorted), padded with spaces so the data region starts on an 8-byte boundary; tensors
 // are laid out back to back in name order. Throws load_error on a bad entry or an I/O error.
-inline void write_safetensors(const std::filesystem::path& path, std::span<const tensor_entry> entries,
-                              const std::map<std::string, std::string, std::less<>>& metadata = {}) {
+inline void write_safetensors(
+    const std::filesystem::path& path, std::span<const tensor_entry> entries,
+    const std::map<std::string, std::string, std::less<>>& metadata = {}) {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::vector<const tensor_entry*> order;
@@ -482,10 +520,12 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
   for (std::size_t i = 0; i < order.size(); ++i) {
     const auto& e = *order[i];
     if (e.name == "__metadata__") detail::fail(path, "cannot write a tensor named '__metadata__'");
-    if (i && order[i - 1]->name == e.name) detail::fail(path, "tensor " + detail::quote(e.name) + " given twice");
+    if (i && order[i - 1]->name == e.name)
+      detail::fail(path, "tensor " + detail::quote(e.name) + " given twice");
     std::size_t n = 1;
     for (auto d : e.shape) {
-      if (!detail::checked_mul(n, d, n)) detail::fail(path, "tensor " + detail::quote(e.name) + ": shape overflows");
+      if (!detail::checked_mul(n, d, n))
+        detail::fail(path, "tensor " + detail::quote(e.name) + ": shape overflows");
     }
     if (!detail::checked_mul(n, dtype_size(e.type), n) || n != e.data.size()) {
       detail::fail(path, "tensor " + detail::quote(e.name) + ": " + std::to_string(e.data.size()) +
@@ -508,14 +548,16 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
   out.write(len.data(), 8);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   for (const auto* e : order) {
-    out.write(reinterpret_cast<const char*>(e->data.data()), static_cast<std::streamsize>(e->data.size()));
+    out.write(reinterpret_cast<const char*>(e->data.data()),
+              static_cast<std::streamsize>(e->data.size()));
   }
   out.close();
   if (!out) detail::fail(path, "write failed");
 }
 
-inline void write_safetensors(const std::filesystem::path& path, std::initializer_list<tensor_entry> entries,
-                              const std::map<std::string, std::string, std::less<>>& metadata = {}) {
+inline void write_safetensors(
+    const std::filesystem::path& path, std::initializer_list<tensor_entry> entries,
+    const std::map<std::string, std::string, std::less<>>& metadata = {}) {
   write_safetensors(path, std::span<const tensor_entry>(entries.begin(), entries.size()), metadata);
 }
 

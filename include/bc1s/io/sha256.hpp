@@ -68,11 +68,13 @@ inline void sha256_compress_portable(std::uint32_t state[8], const unsigned char
     std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     // One round writes only d and h; the callers rotate the roles instead of moving 8 values.
-    auto round = [&w](std::uint32_t ra, std::uint32_t rb, std::uint32_t rc, std::uint32_t& rd, std::uint32_t re,
-                      std::uint32_t rf, std::uint32_t rg, std::uint32_t& rh, int i) {
-      const std::uint32_t t1 = rh + (rotr(re, 6) ^ rotr(re, 11) ^ rotr(re, 25)) + ((re & rf) ^ (~re & rg)) +
-                               kSha256K[i] + w[i];
-      const std::uint32_t t2 = (rotr(ra, 2) ^ rotr(ra, 13) ^ rotr(ra, 22)) + ((ra & rb) ^ (ra & rc) ^ (rb & rc));
+    auto round = [&w](std::uint32_t ra, std::uint32_t rb, std::uint32_t rc, std::uint32_t& rd,
+                      std::uint32_t re, std::uint32_t rf, std::uint32_t rg, std::uint32_t& rh,
+                      int i) {
+      const std::uint32_t t1 = rh + (rotr(re, 6) ^ rotr(re, 11) ^ rotr(re, 25)) +
+                               ((re & rf) ^ (~re & rg)) + kSha256K[i] + w[i];
+      const std::uint32_t t2 =
+          (rotr(ra, 2) ^ rotr(ra, 13) ^ rotr(ra, 22)) + ((ra & rb) ^ (ra & rc) ^ (rb & rc));
       rd += t1;
       rh = t1 + t2;
     };
@@ -103,27 +105,32 @@ inline void sha256_compress_portable(std::uint32_t state[8], const unsigned char
 inline void sha256_compress_shani(std::uint32_t state[8], const unsigned char* p,
                                   std::size_t blocks) noexcept {
   const __m128i kBswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));        // DCBA
-  __m128i st1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));    // HGFE
-  tmp = _mm_shuffle_epi32(tmp, 0xB1);                                            // CDAB
-  st1 = _mm_shuffle_epi32(st1, 0x1B);                                            // EFGH
-  __m128i st0 = _mm_alignr_epi8(tmp, st1, 8);                                    // ABEF
-  st1 = _mm_blend_epi16(st1, tmp, 0xF0);                                         // CDGH
+  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));      // DCBA
+  __m128i st1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));  // HGFE
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);                                          // CDAB
+  st1 = _mm_shuffle_epi32(st1, 0x1B);                                          // EFGH
+  __m128i st0 = _mm_alignr_epi8(tmp, st1, 8);                                  // ABEF
+  st1 = _mm_blend_epi16(st1, tmp, 0xF0);                                       // CDGH
 
   for (; blocks > 0; --blocks, p += 64) {
     const __m128i save0 = st0, save1 = st1;
     __m128i w0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), kBswap);
-    __m128i w1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), kBswap);
-    __m128i w2 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32)), kBswap);
-    __m128i w3 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 48)), kBswap);
+    __m128i w1 =
+        _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), kBswap);
+    __m128i w2 =
+        _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32)), kBswap);
+    __m128i w3 =
+        _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 48)), kBswap);
     auto rounds4 = [&](__m128i w, int g) {
-      __m128i m = _mm_add_epi32(w, _mm_load_si128(reinterpret_cast<const __m128i*>(kSha256K + 4 * g)));
+      __m128i m =
+          _mm_add_epi32(w, _mm_load_si128(reinterpret_cast<const __m128i*>(kSha256K + 4 * g)));
       st1 = _mm_sha256rnds2_epu32(st1, st0, m);
       m = _mm_shuffle_epi32(m, 0x0E);
       st0 = _mm_sha256rnds2_epu32(st0, st1, m);
     };
     auto next = [](__m128i a, __m128i b, __m128i c, __m128i d) {  // a..d = G[g-4..g-1]
-      return _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(a, b), _mm_alignr_epi8(d, c, 4)), d);
+      return _mm_sha256msg2_epu32(
+          _mm_add_epi32(_mm_sha256msg1_epu32(a, b), _mm_alignr_epi8(d, c, 4)), d);
     };
     rounds4(w0, 0);
     rounds4(w1, 1);
@@ -143,16 +150,17 @@ inline void sha256_compress_shani(std::uint32_t state[8], const unsigned char* p
     st1 = _mm_add_epi32(st1, save1);
   }
 
-  tmp = _mm_shuffle_epi32(st0, 0x1B);                 // FEBA
-  st1 = _mm_shuffle_epi32(st1, 0xB1);                 // DCHG
-  st0 = _mm_blend_epi16(tmp, st1, 0xF0);              // DCBA
-  st1 = _mm_alignr_epi8(st1, tmp, 8);                 // HGFE
+  tmp = _mm_shuffle_epi32(st0, 0x1B);     // FEBA
+  st1 = _mm_shuffle_epi32(st1, 0xB1);     // DCHG
+  st0 = _mm_blend_epi16(tmp, st1, 0xF0);  // DCBA
+  st1 = _mm_alignr_epi8(st1, tmp, 8);     // HGFE
   _mm_storeu_si128(reinterpret_cast<__m128i*>(state), st0);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), st1);
 }
 #endif
 
-inline void sha256_compress(std::uint32_t state[8], const unsigned char* p, std::size_t blocks) noexcept {
+inline void sha256_compress(std::uint32_t state[8], const unsigned char* p,
+                            std::size_t blocks) noexcept {
 #if BC1S_SHA256_X86_SHANI
   sha256_compress_shani(state, p, blocks);
 #else

@@ -111,7 +111,8 @@ inline float synthetic_value(std::string_view name, std::uint64_t i, std::uint64
 }
 
 // dst[i] = synthetic_value(name, i, seed) for every i.
-inline void fill_synthetic(std::string_view name, std::span<float> dst, std::uint64_t seed) noexcept {
+inline void fill_synthetic(std::string_view name, std::span<float> dst,
+                           std::uint64_t seed) noexcept {
   const std::uint64_t h = detail::fnv1a64(name) ^ seed;
   const detail::synthetic_kind kind = detail::synthetic_kind_of(name);
   for (std::size_t i = 0; i < dst.size(); ++i) {
@@ -131,7 +132,8 @@ inline std::vector<std::pair<std::string, std::vector<std::size_t>>> distilbert_
   out.reserve(5 + 16 * layers + 4);
   const std::string emb = "distilbert.embeddings.";
   out.emplace_back(emb + "word_embeddings.weight", std::vector<std::size_t>{vocab, dim});
-  out.emplace_back(emb + "position_embeddings.weight", std::vector<std::size_t>{max_positions, dim});
+  out.emplace_back(emb + "position_embeddings.weight",
+                   std::vector<std::size_t>{max_positions, dim});
   out.emplace_back(emb + "LayerNorm.weight", std::vector<std::size_t>{dim});
   out.emplace_back(emb + "LayerNorm.bias", std::vector<std::size_t>{dim});
   for (std::size_t l = 0; l < layers; ++l) {

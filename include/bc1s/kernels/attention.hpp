@@ -2,9 +2,9 @@
 //
 // C = H * D: head h is the channel rows [h*D, (h+1)*D) of q, k and v (a view, never a copy).
 // For every batch b, head h and chunk of Q query columns [q0, q0 + Q):
-//   scores (S_k, Q) = K_h^T (S_k, D) * Q_h (D, Q) * scale          (the only transpose: of the keys)
-//   P      (S_k, Q) = softmax over keys (rows) of scores + key mask, per query column
-//   ctx_h  (D, Q)   = V_h (D, S_k) * P (S_k, Q)                      written straight into ctx rows
+//   scores (S_k, Q) = K_h^T (S_k, D) * Q_h (D, Q) * scale          (the only transpose: of the
+//   keys) P      (S_k, Q) = softmax over keys (rows) of scores + key mask, per query column ctx_h
+//   (D, Q)   = V_h (D, S_k) * P (S_k, Q)                      written straight into ctx rows
 // The score tile of one chunk (S_k x Q fp32, 64 KB at S = 512, Q = 32) stays in cache between the
 // three steps. K_h^T is never materialised: the score microkernel broadcasts K[d][key] across a run
 // of keys of row d, which is contiguous, and multiplies it with vectors of Q_h[d][q0 ...].
@@ -192,14 +192,15 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
   const std::size_t threads = args.pool ? args.pool->size() : 1;
   const std::size_t tile_floats = detail::round_up(S, 16) * Q;
   if (args.scratch.size() < tile_floats * threads) {
-    detail::throw_kernel("attention", "expected a scratch of at least " +
-                                          std::to_string(tile_floats * threads) +
-                                          " floats (attention_scratch_floats(S, Q, threads)); got " +
-                                          std::to_string(args.scratch.size()));
+    detail::throw_kernel("attention",
+                         "expected a scratch of at least " + std::to_string(tile_floats * threads) +
+                             " floats (attention_scratch_floats(S, Q, threads)); got " +
+                             std::to_string(args.scratch.size()));
   }
   if (!args.key_mask_add.empty() && args.key_mask_add.size() != B * S) {
     detail::throw_kernel("attention", "expected a key mask of B * S = " + std::to_string(B * S) +
-                                          " values; got " + std::to_string(args.key_mask_add.size()));
+                                          " values; got " +
+                                          std::to_string(args.key_mask_add.size()));
   }
   const float scale = args.scale != 0.0f ? args.scale : 1.0f / std::sqrt(static_cast<float>(D));
 
@@ -209,11 +210,13 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
   static constexpr auto score_tiles = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<std::array<detail::scores_fn<KT, QT>, RS>, NV>{
         detail::scores_row<I + 1, KT, QT>(std::make_index_sequence<RS>{})...};
-  }(std::make_index_sequence<NV>{});
+  }
+  (std::make_index_sequence<NV>{});
   static constexpr auto context_tiles = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<std::array<detail::context_fn<VT, OT>, RS>, NV>{
         detail::context_row<I + 1, VT, OT>(std::make_index_sequence<RS>{})...};
-  }(std::make_index_sequence<NV>{});
+  }
+  (std::make_index_sequence<NV>{});
 
   const std::size_t chunks = (Sp + Q - 1) / Q;
   auto task = [&](std::size_t t, std::size_t tid) {

@@ -68,9 +68,11 @@ class conv1x1_weights {
                   std::span<const float> bias)
       : cout_(cout), cin_(cin) {
     if ((Cout != dyn && cout != Cout) || (Cin != dyn && cin != Cin)) {
-      throw std::invalid_argument("bc1s::conv1x1_weights: static extents contradict the layout's: "
-                                  "the type says (" + dim(Cout) + ", " + dim(Cin) + ") but (" +
-                                  std::to_string(cout) + ", " + std::to_string(cin) + ") was given");
+      throw std::invalid_argument(
+          "bc1s::conv1x1_weights: static extents contradict the layout's: "
+          "the type says (" +
+          dim(Cout) + ", " + dim(Cin) + ") but (" + std::to_string(cout) + ", " +
+          std::to_string(cin) + ") was given");
     }
     if (w.size() != cout * cin) {
       throw std::invalid_argument("bc1s::conv1x1_weights: expected " + std::to_string(cout * cin) +
@@ -193,14 +195,16 @@ template <class AT, class OT, class W, class VX, class VY, class Epi>
 void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
                  runtime::thread_pool* pool) {
   if (w.cin() != x.c()) {
-    detail::throw_kernel("conv1x1", "expected a weight whose input channels (Cin) equal the input "
-                                    "tensor's C; Cin = " + std::to_string(w.cin()) + ", C = " +
-                                    std::to_string(x.c()));
+    detail::throw_kernel("conv1x1",
+                         "expected a weight whose input channels (Cin) equal the input "
+                         "tensor's C; Cin = " +
+                             std::to_string(w.cin()) + ", C = " + std::to_string(x.c()));
   }
   if (w.cout() != y.c()) {
-    detail::throw_kernel("conv1x1", "expected a weight whose output channels (Cout) equal the "
-                                    "output tensor's C; Cout = " + std::to_string(w.cout()) +
-                                    ", C = " + std::to_string(y.c()));
+    detail::throw_kernel("conv1x1",
+                         "expected a weight whose output channels (Cout) equal the "
+                         "output tensor's C; Cout = " +
+                             std::to_string(w.cout()) + ", C = " + std::to_string(y.c()));
   }
   detail::check_same_bs("conv1x1", x, y, "input and output tensors");
   if constexpr (detail::is_residual_epi_v<Epi>) {
@@ -290,6 +294,5 @@ void conv1x1(const W& w, const In& in, Out&& out, Epi epilogue = {},
     detail::conv1x1_run<AT, OT>(w, as_view(in), as_view(out), epilogue, pool);
   }
 }
-
 
 }  // namespace bc1s

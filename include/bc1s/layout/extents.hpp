@@ -14,9 +14,13 @@ namespace bc1s {
 inline constexpr std::size_t dyn = std::dynamic_extent;
 
 namespace detail {
-constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept { return (x + m - 1) / m * m; }
+constexpr std::size_t round_up(std::size_t x, std::size_t m) noexcept {
+  return (x + m - 1) / m * m;
+}
 
-[[noreturn]] inline void throw_shape(const std::string& msg) { throw std::invalid_argument(msg); }
+[[noreturn]] inline void throw_shape(const std::string& msg) {
+  throw std::invalid_argument(msg);
+}
 }  // namespace detail
 
 // extents<B, C, S>: static values are stored in the type, dynamic ones (bc1s::dyn) in the object.
@@ -28,9 +32,7 @@ class extents {
   static constexpr std::size_t static_s = S_;
   static constexpr bool is_static = B_ != dyn && C_ != dyn && S_ != dyn;
 
-  constexpr extents() noexcept
-    requires is_static
-  = default;
+  constexpr extents() noexcept requires is_static = default;
 
   // Runtime extents; a value that contradicts a static extent is rejected (the run-time twin of
   // the compile-time check in the converting constructor below).

@@ -41,9 +41,7 @@ class layout_bc1s {
   static constexpr std::size_t static_span_size =
       Extents::is_static ? static_b * static_c * static_padded_s : dyn;
 
-  constexpr layout_bc1s()
-    requires Extents::is_static
-  = default;
+  constexpr layout_bc1s() requires Extents::is_static = default;
   constexpr explicit layout_bc1s(const Extents& e) : ext_(e) {}
   constexpr layout_bc1s(std::size_t b, std::size_t c, std::size_t s) : ext_(b, c, s) {}
 
@@ -93,9 +91,7 @@ class layout_bsc {
   static constexpr std::size_t static_c = Extents::static_c;
   static constexpr std::size_t static_s = Extents::static_s;
 
-  constexpr layout_bsc()
-    requires Extents::is_static
-  = default;
+  constexpr layout_bsc() requires Extents::is_static = default;
   constexpr explicit layout_bsc(const Extents& e) : ext_(e) {}
   constexpr layout_bsc(std::size_t b, std::size_t c, std::size_t s) : ext_(b, c, s) {}
 

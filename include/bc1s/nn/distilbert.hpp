@@ -46,9 +46,8 @@ struct distilbert_base {
 };
 
 // Where parameters come from: fill `dst` (row-major, Hugging Face shape `shape`) for `name`.
-using parameter_source =
-    std::function<void(const std::string& name, std::span<const std::size_t> shape,
-                       std::span<float> dst)>;
+using parameter_source = std::function<void(
+    const std::string& name, std::span<const std::size_t> shape, std::span<float> dst)>;
 
 template <class Config, class WT = half>
 class distilbert {
@@ -91,15 +90,16 @@ class distilbert {
   // The Hugging Face names this model reads, with their shapes.
   static std::vector<std::pair<std::string, std::vector<std::size_t>>> parameter_names(
       bool with_classifier = true, const std::string& prefix = "distilbert.") {
-    auto all = io::distilbert_parameter_shapes(C, Config::heads, Config::hidden, Config::layers,
-                                               Config::vocab, Config::max_positions,
-                                               Config::num_labels);
+    auto all =
+        io::distilbert_parameter_shapes(C, Config::heads, Config::hidden, Config::layers,
+                                        Config::vocab, Config::max_positions, Config::num_labels);
     std::vector<std::pair<std::string, std::vector<std::size_t>>> out;
     for (auto& [name, shape] : all) {
       const bool head = name.rfind("pre_classifier.", 0) == 0 || name.rfind("classifier.", 0) == 0;
       if (head && !with_classifier) continue;
       std::string n = name;
-      if (!head && prefix != "distilbert.") n = prefix + name.substr(std::string("distilbert.").size());
+      if (!head && prefix != "distilbert.")
+        n = prefix + name.substr(std::string("distilbert.").size());
       out.emplace_back(n, shape);
     }
     return out;
@@ -133,16 +133,15 @@ class distilbert {
         if (v.size() > 8) s += ", ... (" + std::to_string(v.size()) + " in all)";
         return s;
       };
-      std::string msg = (dir / "model.safetensors").string() + ": not a DistilBERT checkpoint of this shape;";
+      std::string msg =
+          (dir / "model.safetensors").string() + ": not a DistilBERT checkpoint of this shape;";
       if (!missing.empty()) msg += " missing tensors: " + list(missing) + ";";
       if (!unexpected.empty()) msg += " unexpected tensors: " + list(unexpected) + ";";
       throw io::load_error(msg);
     }
-    return distilbert(
-        [&file](const std::string& name, std::span<const std::size_t> shape, std::span<float> dst) {
-          file.read_as_float(name, shape, dst);
-        },
-        prefix, with_classifier);
+    return distilbert([&file](const std::string& name, std::span<const std::size_t> shape,
+                              std::span<float> dst) { file.read_as_float(name, shape, dst); },
+                      prefix, with_classifier);
   }
 
   static void check_config(const std::filesystem::path& config_json) {
@@ -166,19 +165,27 @@ class distilbert {
   class workspace {
    public:
     workspace(std::size_t max_batch, std::size_t max_seq, std::size_t threads = 1)
-        : max_b_(max_batch), max_s_(max_seq),
-          x_(max_batch, C, max_seq), q_(max_batch, C, max_seq), k_(max_batch, C, max_seq),
-          v_(max_batch, C, max_seq), ctx_(max_batch, C, max_seq),
-          ffn_(max_batch, Config::hidden, max_seq), cls_(max_batch, C, 1), pre_(max_batch, C, 1),
+        : max_b_(max_batch),
+          max_s_(max_seq),
+          x_(max_batch, C, max_seq),
+          q_(max_batch, C, max_seq),
+          k_(max_batch, C, max_seq),
+          v_(max_batch, C, max_seq),
+          ctx_(max_batch, C, max_seq),
+          ffn_(max_batch, Config::hidden, max_seq),
+          cls_(max_batch, C, 1),
+          pre_(max_batch, C, 1),
           logits_(max_batch, Config::num_labels, 1),
-          scratch_(detail::aligned_zeros<float>(attention_scratch_floats(max_seq, kChunk, threads))),
+          scratch_(
+              detail::aligned_zeros<float>(attention_scratch_floats(max_seq, kChunk, threads))),
           scratch_size_(attention_scratch_floats(max_seq, kChunk, threads)),
-          mask_(max_batch * max_seq), logits_out_(max_batch * Config::num_labels),
+          mask_(max_batch * max_seq),
+          logits_out_(max_batch * Config::num_labels),
           threads_(threads) {
       if (max_seq > Config::max_positions) {
-        throw std::invalid_argument("bc1s::distilbert: a workspace for S = " +
-                                    std::to_string(max_seq) + " is above the model's " +
-                                    std::to_string(Config::max_positions) + " positions");
+        throw std::invalid_argument(
+            "bc1s::distilbert: a workspace for S = " + std::to_string(max_seq) +
+            " is above the model's " + std::to_string(Config::max_positions) + " positions");
       }
     }
     std::size_t max_batch() const noexcept { return max_b_; }
@@ -225,22 +232,23 @@ class distilbert {
   // Fills ws.hidden() and (with a classifier) ws.logits().
   void forward(workspace& ws, std::span<const std::int32_t> ids, std::span<const std::int32_t> mask,
                std::size_t B, std::size_t S, runtime::thread_pool* pool = nullptr) const {
-    if (S == 0 || B == 0) throw std::invalid_argument("bc1s::distilbert: empty batch (B = 0 or S = 0)");
+    if (S == 0 || B == 0)
+      throw std::invalid_argument("bc1s::distilbert: empty batch (B = 0 or S = 0)");
     if (S > Config::max_positions) {
-      throw std::invalid_argument("bc1s::distilbert: sequence of " + std::to_string(S) +
-                                  " tokens is above the model's " +
-                                  std::to_string(Config::max_positions) +
-                                  " positions; truncate when tokenizing");
+      throw std::invalid_argument(
+          "bc1s::distilbert: sequence of " + std::to_string(S) + " tokens is above the model's " +
+          std::to_string(Config::max_positions) + " positions; truncate when tokenizing");
     }
     if (B > ws.max_b_ || S > ws.max_s_) {
-      throw std::invalid_argument("bc1s::distilbert: batch (B = " + std::to_string(B) + ", S = " +
-                                  std::to_string(S) + ") is over the workspace's capacity (B = " +
-                                  std::to_string(ws.max_b_) + ", S = " + std::to_string(ws.max_s_) + ")");
+      throw std::invalid_argument(
+          "bc1s::distilbert: batch (B = " + std::to_string(B) + ", S = " + std::to_string(S) +
+          ") is over the workspace's capacity (B = " + std::to_string(ws.max_b_) +
+          ", S = " + std::to_string(ws.max_s_) + ")");
     }
     if (ids.size() != B * S || (!mask.empty() && mask.size() != B * S)) {
       throw std::invalid_argument("bc1s::distilbert: expected B * S = " + std::to_string(B * S) +
-                                  " ids and mask values, got " + std::to_string(ids.size()) + " and " +
-                                  std::to_string(mask.size()));
+                                  " ids and mask values, got " + std::to_string(ids.size()) +
+                                  " and " + std::to_string(mask.size()));
     }
     if (pool != nullptr && pool->size() > ws.threads_) {
       throw std::invalid_argument("bc1s::distilbert: the workspace was made for " +
@@ -257,8 +265,10 @@ class distilbert {
                      embedding_table<WT>(pos_, Config::max_positions, C), ids, x);
     layer_norm(x, emb_gamma_, emb_beta_, Config::layer_norm_eps, x);
 
-    typename block_type::buffers bufs{workspace::view_of(ws.q_, B, S), workspace::view_of(ws.k_, B, S),
-                                      workspace::view_of(ws.v_, B, S), workspace::view_of(ws.ctx_, B, S),
+    typename block_type::buffers bufs{workspace::view_of(ws.q_, B, S),
+                                      workspace::view_of(ws.k_, B, S),
+                                      workspace::view_of(ws.v_, B, S),
+                                      workspace::view_of(ws.ctx_, B, S),
                                       workspace::template view_rows<Config::hidden>(ws.ffn_, B, S),
                                       std::span<const float>(ws.mask_.data(), B * S),
                                       std::span<float>(ws.scratch_.get(), ws.scratch_size_)};

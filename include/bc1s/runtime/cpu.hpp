@@ -11,7 +11,8 @@ namespace bc1s::runtime {
 // True when the CPU has `name`. BC1S_PRETEND_MISSING=<feature> simulates a CPU without it (for
 // testing the guard on machines that have everything).
 __attribute__((target("arch=x86-64"))) inline bool cpu_has(const char* name) noexcept {
-  if (const char* fake = std::getenv("BC1S_PRETEND_MISSING"); fake && std::strcmp(fake, name) == 0) {
+  if (const char* fake = std::getenv("BC1S_PRETEND_MISSING");
+      fake && std::strcmp(fake, name) == 0) {
     return false;
   }
 #if defined(__x86_64__) || defined(__i386__)
@@ -43,7 +44,8 @@ __attribute__((target("arch=x86-64"))) inline isa_list missing_isa() noexcept {
   isa_list missing;
   auto need = [&missing](const char* n) __attribute__((target("arch=x86-64"))) {
     if (cpu_has(n)) return;
-    if (missing.text[0] != 0) std::strncat(missing.text, " ", sizeof(missing.text) - std::strlen(missing.text) - 1);
+    if (missing.text[0] != 0)
+      std::strncat(missing.text, " ", sizeof(missing.text) - std::strlen(missing.text) - 1);
     std::strncat(missing.text, n, sizeof(missing.text) - std::strlen(missing.text) - 1);
   };
   (void)need;

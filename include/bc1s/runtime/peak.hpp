@@ -61,7 +61,8 @@ inline double measure_fma_peak(std::size_t threads = 1, double seconds = 0.1, in
     (void)sink;
     for (auto& t : ts) t.join();
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, kFlopPerIter * static_cast<double>(iters) * static_cast<double>(threads) / dt);
+    best = std::max(best,
+                    kFlopPerIter * static_cast<double>(iters) * static_cast<double>(threads) / dt);
   }
   return best;
 }

@@ -27,7 +27,8 @@ inline void half_to_float8(const half* src, float* dst) noexcept {
 // 8 floats -> 8 halves, round to nearest even.
 inline void float_to_half8(const float* src, half* dst) noexcept {
 #if defined(__F16C__)
-  const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m128i h =
+      _mm256_cvtps_ph(_mm256_loadu_ps(src), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), h);
 #else
   for (int i = 0; i < 8; ++i) dst[i] = half(src[i]);
@@ -49,19 +50,22 @@ inline void float_to_half(const float* src, half* dst, std::size_t n) noexcept {
 // ---- full-width batch load/store from either storage type ---------------------------------
 
 // Load kFloatLanes elements of storage type T as a float batch (unaligned allowed).
-inline fbatch load(const float* p) noexcept { return fbatch::load_unaligned(p); }
+inline fbatch load(const float* p) noexcept {
+  return fbatch::load_unaligned(p);
+}
 
 #if defined(__AVX512F__)
 static_assert(kFloatLanes == 16);
 inline fbatch load(const half* p) noexcept {
   // maskz form: GCC 12 warns (-Wmaybe-uninitialized) on the _mm512_undefined_ps() inside
   // _mm512_cvtph_ps; the zero-masked form with a full mask is the same instruction.
-  return fbatch(_mm512_maskz_cvtph_ps(__mmask16(0xFFFF), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+  return fbatch(_mm512_maskz_cvtph_ps(__mmask16(0xFFFF),
+                                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
 }
 inline void store(half* p, fbatch v) noexcept {
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
-                      _mm512_maskz_cvtps_ph(__mmask16(0xFFFF), v,
-                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  _mm256_storeu_si256(
+      reinterpret_cast<__m256i*>(p),
+      _mm512_maskz_cvtps_ph(__mmask16(0xFFFF), v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 #elif defined(__F16C__) && defined(__AVX__)
 static_assert(kFloatLanes == 8);
@@ -86,10 +90,16 @@ inline void store(half* p, fbatch v) noexcept {
 }
 #endif
 
-inline void store(float* p, fbatch v) noexcept { v.store_unaligned(p); }
+inline void store(float* p, fbatch v) noexcept {
+  v.store_unaligned(p);
+}
 
 // Broadcast one stored element as a float batch.
-inline fbatch broadcast(float x) noexcept { return fbatch(x); }
-inline fbatch broadcast(half x) noexcept { return fbatch(static_cast<float>(x)); }
+inline fbatch broadcast(float x) noexcept {
+  return fbatch(x);
+}
+inline fbatch broadcast(half x) noexcept {
+  return fbatch(static_cast<float>(x));
+}
 
 }  // namespace bc1s::simd

@@ -26,15 +26,23 @@ namespace bc1s::io::detail {
 // "object", "array", "string", "integer", "number", "boolean", "null".
 inline const char* json_kind(const nlohmann::json& j) noexcept {
   switch (j.type()) {
-    case nlohmann::json::value_t::object: return "object";
-    case nlohmann::json::value_t::array: return "array";
-    case nlohmann::json::value_t::string: return "string";
+    case nlohmann::json::value_t::object:
+      return "object";
+    case nlohmann::json::value_t::array:
+      return "array";
+    case nlohmann::json::value_t::string:
+      return "string";
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: return "integer";
-    case nlohmann::json::value_t::number_float: return "number";
-    case nlohmann::json::value_t::boolean: return "boolean";
-    case nlohmann::json::value_t::null: return "null";
-    default: return "binary";
+    case nlohmann::json::value_t::number_unsigned:
+      return "integer";
+    case nlohmann::json::value_t::number_float:
+      return "number";
+    case nlohmann::json::value_t::boolean:
+      return "boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
+    default:
+      return "binary";
   }
 }
 
