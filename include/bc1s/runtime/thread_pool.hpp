@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
+#include <cstdint>
 #include <cstddef>
 #include <type_traits>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -23,13 +22,9 @@ class thread_pool {
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
   ~thread_pool() {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      stop_.store(true, std::memory_order_release);
-      ++generation_;
-      generation_seen_.store(generation_, std::memory_order_release);
-    }
-    cv_.notify_all();
+    stop_.store(true, std::memory_order_release);
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
     for (auto& w : workers_) w.join();
   }
 
@@ -56,17 +51,18 @@ class thread_pool {
     call_ = [](void* ctx, std::size_t t, std::size_t tid) { (*static_cast<F*>(ctx))(t, tid); };
     tasks_ = tasks;
     next_.store(0, std::memory_order_relaxed);
-    pending_.store(threads_ - 1, std::memory_order_relaxed);
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      ++generation_;
-      generation_seen_.store(generation_, std::memory_order_release);
-    }
-    cv_.notify_all();
+    pending_.store(static_cast<std::uint32_t>(threads_ - 1), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
     drain(0);
-    // Wait for the workers (spin briefly: regions are short).
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
-      if (spin > 4096) std::this_thread::yield();
+    // Wait for the workers: spin briefly (they are usually nearly done), then sleep on the
+    // counter. Never spin long: on an oversubscribed or CPU-quota-limited machine a spinning
+    // waiter takes the time slice the thread it waits for needs.
+    for (int spin = 0; spin < kSpin && pending_.load(std::memory_order_acquire) != 0; ++spin) {
+      pause();
+    }
+    for (std::uint32_t p; (p = pending_.load(std::memory_order_acquire)) != 0;) {
+      pending_.wait(p, std::memory_order_acquire);
     }
   }
 
@@ -93,40 +89,40 @@ class thread_pool {
     }
   }
 
+  static void pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
   void worker_loop(std::size_t tid) {
-    std::size_t seen = 0;
+    std::uint32_t seen = 0;
     for (;;) {
-      // Spin a little before sleeping: back-to-back regions (one per kernel) are the norm.
-      bool woke = false;
-      for (int spin = 0; spin < 20000; ++spin) {
-        if (generation_seen_.load(std::memory_order_acquire) != seen) {
-          woke = true;
-          break;
-        }
+      // Spin a little before sleeping (back-to-back regions, one per kernel, are the norm), then
+      // sleep on the generation counter (a futex on Linux).
+      for (int spin = 0; spin < kSpin && generation_.load(std::memory_order_acquire) == seen;
+           ++spin) {
+        pause();
       }
-      if (!woke) {
-        std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return generation_ != seen; });
-      }
-      seen = generation_seen_.load(std::memory_order_acquire);
+      generation_.wait(seen, std::memory_order_acquire);
+      seen = generation_.load(std::memory_order_acquire);
       if (stop_.load(std::memory_order_acquire)) return;
       drain(tid);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
     }
   }
 
   std::size_t threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::size_t generation_ = 0;  // guarded by mu_
-  std::atomic<std::size_t> generation_seen_{0};
+  // About 20-60 us of pause instructions: longer than the serial gap between two kernels.
+  static constexpr int kSpin = 1 << 10;
+  std::atomic<std::uint32_t> generation_{0};
   std::atomic<bool> stop_{false};
   void* ctx_ = nullptr;  // the current region's callable (no std::function: no allocation)
   void (*call_)(void*, std::size_t, std::size_t) = nullptr;
   std::size_t tasks_ = 0;
   std::atomic<std::size_t> next_{0};
-  std::atomic<std::size_t> pending_{0};
+  std::atomic<std::uint32_t> pending_{0};
 };
 
 }  // namespace bc1s::runtime
