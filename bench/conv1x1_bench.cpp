@@ -9,6 +9,11 @@
 #include "bc1s/kernels/conv1x1.hpp"
 #include "bench_common.hpp"
 
+#ifdef BC1S_BENCH_HAVE_OPENBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
 namespace {
 
 using act_layout = bc1s::layout_bc1s<float, bc1s::extents<bc1s::dyn, bc1s::dyn, bc1s::dyn>>;
@@ -68,6 +73,36 @@ void BM_eigen_gemm_fp32(benchmark::State& state) {
   bc1s::bench::report_flops(state, 2.0 * double(B * S * cout * cin), 1);
 }
 
+#ifdef BC1S_BENCH_HAVE_OPENBLAS
+// OpenBLAS sgemm on the same shapes, row-major like the (Cout, S) rows: out = W * in, then bias.
+void BM_openblas_sgemm(benchmark::State& state) {
+  const auto cout = static_cast<int>(state.range(0));
+  const auto cin = static_cast<int>(state.range(1));
+  const auto S = static_cast<int>(state.range(2));
+  const auto B = static_cast<std::size_t>(state.range(3));
+  const auto threads = static_cast<int>(state.range(4));
+  openblas_set_num_threads(threads);
+  const auto w = random_vector(std::size_t(cout) * std::size_t(cin), 1);
+  const auto bias = random_vector(std::size_t(cout), 2);
+  const auto in = random_vector(B * std::size_t(cin) * std::size_t(S), 3);
+  std::vector<float> out(B * std::size_t(cout) * std::size_t(S));
+  for (auto _ : state) {
+    for (std::size_t b = 0; b < B; ++b) {
+      float* o = out.data() + b * std::size_t(cout) * std::size_t(S);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, S, cin, 1.0f, w.data(), cin,
+                  in.data() + b * std::size_t(cin) * std::size_t(S), S, 0.0f, o, S);
+      for (int m = 0; m < cout; ++m)
+        for (int s = 0; s < S; ++s)
+          o[std::size_t(m) * std::size_t(S) + std::size_t(s)] += bias[std::size_t(m)];
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  bc1s::bench::report_flops(state, 2.0 * double(B) * double(S) * cout * cin,
+                            static_cast<std::size_t>(threads));
+}
+#endif
+
 void shapes(benchmark::internal::Benchmark* b, bool threaded) {
   b->ArgNames({"Cout", "Cin", "S", "B", "threads"});
   const int cs[3][2] = {{768, 768}, {3072, 768}, {768, 3072}};
@@ -90,5 +125,8 @@ void shapes(benchmark::internal::Benchmark* b, bool threaded) {
 BENCHMARK(BM_conv1x1<bc1s::half>)->Name("conv1x1_fp16w")->Apply([](auto* b) { shapes(b, true); });
 BENCHMARK(BM_conv1x1<float>)->Name("conv1x1_fp32w")->Apply([](auto* b) { shapes(b, true); });
 BENCHMARK(BM_eigen_gemm_fp32)->Name("eigen_gemm_fp32")->Apply([](auto* b) { shapes(b, false); });
+#ifdef BC1S_BENCH_HAVE_OPENBLAS
+BENCHMARK(BM_openblas_sgemm)->Name("openblas_sgemm")->Apply([](auto* b) { shapes(b, true); });
+#endif
 
 BENCHMARK_MAIN();

@@ -47,6 +47,12 @@ inline constexpr std::size_t kPanelRows = 8;
 inline constexpr std::size_t kTileCols = 6;
 #endif
 static_assert(kPanelRows % simd::kFloatLanes == 0);
+// fp16 panels are widened to fp32 once per call when there are at least this many columns (S)
+// and at most kWidenMaxCin input channels (a 1024 x 32 fp32 panel is a 128 KiB stack buffer of
+// the thread running it). At Cin = 3072 a widened panel (384 KiB) competes for L2 with the
+// 1.5 MiB of activations at S = 128 and was measured slower than in-register conversion.
+inline constexpr std::size_t kWidenMinCols = 3 * kTileCols;
+inline constexpr std::size_t kWidenMaxCin = 1024;
 }  // namespace detail
 
 // Packed conv1x1 weights, storage WT (half or float), with static or dynamic channel counts.
@@ -218,40 +224,67 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   constexpr std::size_t P = detail::kPanelRows;
   constexpr std::size_t NR = detail::kTileCols;
   static constexpr auto tiles = detail::make_tile_table<WT, AT>(std::make_index_sequence<NR>{});
+  static constexpr auto tiles_f32 =
+      detail::make_tile_table<float, AT>(std::make_index_sequence<NR>{});
 
   const std::size_t B = x.b(), S = x.s(), cin = w.cin(), cout = w.cout();
   const std::size_t ldi = x.mapping().padded_s();
 
-  auto run_panels = [&](std::size_t p0, std::size_t p1) {
+  // Columns [s_begin, s_end) of batch b: every panel p in [p0, p1) (getter(p) -> its weights,
+  // fetched once per call), every column tile. (Blocking the columns so that a block's
+  // activations stay in L2 at Cin = 3072 was measured slower: the weights then stream once per
+  // block.)
+  auto run_block = [&](std::size_t b, std::size_t s_begin, std::size_t s_end, std::size_t p0,
+                       std::size_t p1, auto&& getter, const auto& table) {
     alignas(64) float tile[NR * P];
-    for (std::size_t b = 0; b < B; ++b) {
-      const AT* xb = x.row(b, 0);
-      for (std::size_t p = p0; p < p1; ++p) {
-        const WT* wp = w.panel(p);
-        const float* bias = w.bias() + p * P;
-        const std::size_t m0 = p * P, rows = std::min(P, cout - m0);
-        for (std::size_t s0 = 0; s0 < S; s0 += NR) {
-          const std::size_t cols = std::min(NR, S - s0);
-          tiles[cols - 1](wp, bias, xb + s0, ldi, cin, tile);
-          if constexpr (std::is_same_v<Epi, epi::gelu>) {
-            for (std::size_t i = 0; i < cols * P; i += simd::kFloatLanes) {
-              simd::gelu(simd::fbatch::load_aligned(tile + i)).store_aligned(tile + i);
-            }
+    const AT* xb = x.row(b, 0);
+    for (std::size_t p = p0; p < p1; ++p) {
+      const auto* wp = getter(p);
+      const float* bias = w.bias() + p * P;
+      const std::size_t m0 = p * P, rows = std::min(P, cout - m0);
+      for (std::size_t s0 = s_begin; s0 < s_end; s0 += NR) {
+        const std::size_t cols = std::min(NR, s_end - s0);
+        table[cols - 1](wp, bias, xb + s0, ldi, cin, tile);
+        if constexpr (std::is_same_v<Epi, epi::gelu>) {
+          for (std::size_t i = 0; i < cols * P; i += simd::kFloatLanes) {
+            simd::gelu(simd::fbatch::load_aligned(tile + i)).store_aligned(tile + i);
           }
-          // Transpose the tile into rows m0 .. m0+rows of the output, columns s0 .. s0+cols.
-          for (std::size_t r = 0; r < rows; ++r) {
-            auto* dst = y.row(b, m0 + r) + s0;
-            if constexpr (detail::is_residual_epi_v<Epi>) {
-              const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
-              for (std::size_t n = 0; n < cols; ++n) {
-                dst[n] = from_float<OT>(tile[n * P + r] + to_float(res[n]));
-              }
-            } else {
-              for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(tile[n * P + r]);
+        }
+        // Transpose the tile into rows m0 .. m0+rows of the output, columns s0 .. s0+cols.
+        for (std::size_t r = 0; r < rows; ++r) {
+          auto* dst = y.row(b, m0 + r) + s0;
+          if constexpr (detail::is_residual_epi_v<Epi>) {
+            const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
+            for (std::size_t n = 0; n < cols; ++n) {
+              dst[n] = from_float<OT>(tile[n * P + r] + to_float(res[n]));
             }
+          } else {
+            for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(tile[n * P + r]);
           }
         }
       }
+    }
+  };
+  auto run_panels = [&](std::size_t p0, std::size_t p1) {
+    for (std::size_t b = 0; b < B; ++b) {
+      if constexpr (std::is_same_v<WT, half>) {
+        // With several column tiles, widen each fp16 panel to fp32 once (into L2) and run the
+        // fp32 microkernel over it: the 512-bit vcvtph2ps shares port 5 with the FMAs on AVX-512
+        // cores, so converting in the inner loop costs ~2 of every 26 FMA-port slots, while
+        // widening once costs 1 / (column tiles) of that. Few columns stay with in-register
+        // conversion: there streaming half the bytes is what counts.
+        if (S >= kWidenMinCols && cin <= kWidenMaxCin) {
+          alignas(64) float wide[kWidenMaxCin * P];
+          auto widened = [&](std::size_t p) {
+            simd::half_to_float(w.panel(p), wide, cin * P);
+            return static_cast<const float*>(wide);
+          };
+          run_block(b, 0, S, p0, p1, widened, tiles_f32);
+          continue;
+        }
+      }
+      run_block(
+          b, 0, S, p0, p1, [&](std::size_t p) { return w.panel(p); }, tiles);
     }
   };
   const std::size_t panels = w.num_panels();
