@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: bc1s (fp16, fp32 weights) vs ONNX Runtime (fp32, int8) vs PyTorch eager.
+#
+#   bash bench/peers/run.sh [--quick] [any option of bench/peers/run_peers.py]
+#
+# 1. builds bc1s_peer (Release) in build-peers/  (through the bc1s tree when bench/CMakeLists.txt
+#    has `add_subdirectory(peers)`, otherwise bench/peers/ as a standalone CMake project);
+# 2. makes sure the Python side is there: <repo>/.venv (tools/setup_python.sh) plus `onnx`,
+#    which onnxruntime.quantization needs;
+# 3. exports the models once into build-peers/cache (bench/peers/models.py);
+# 4. runs bench/peers/run_peers.py: results in bench/results/<date>-<host>[-quick].{json,md,png}.
+#
+# The full grid takes about 20-25 minutes on 2 cores; run it on a quiet machine (nothing else
+# running: the load average is recorded with the results). --quick takes about a minute.
+#   env BC1S_VENV=/path   the Python venv (default <repo>/.venv)
+#   env BUILD=/path       the build folder (default <repo>/build-peers)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="${BC1S_VENV:-$ROOT/.venv}"
+BUILD="${BUILD:-$ROOT/build-peers}"
+PY="$VENV/bin/python"
+ONNX_REQ="onnx==1.23.2"   # onnxruntime.quantization imports onnx; numpy must stay 1.x (torch 1.13)
+
+log() { printf '[peers] %s\n' "$*" >&2; }
+
+# 1. bc1s_peer
+if grep -Eq '^[[:space:]]*add_subdirectory\(peers\)' "$ROOT/bench/CMakeLists.txt"; then
+  log "building bc1s_peer in $BUILD (bc1s tree)"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" -j2 --target bc1s_peer >/dev/null
+  PEER="$BUILD/bench/peers/bc1s_peer"
+else
+  log "building bc1s_peer in $BUILD/standalone (bench/peers as its own CMake project)"
+  cmake -S "$ROOT/bench/peers" -B "$BUILD/standalone" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD/standalone" -j2 --target bc1s_peer >/dev/null
+  PEER="$BUILD/standalone/bc1s_peer"
+fi
+
+# 2. Python: the project's venv, plus onnx for the int8 quantisation.
+if [[ ! -x "$PY" ]]; then
+  log "no venv at $VENV: running tools/setup_python.sh"
+  BC1S_VENV="$VENV" bash "$ROOT/tools/setup_python.sh"
+fi
+if ! "$PY" -c 'import onnx, onnxruntime, torch, transformers, matplotlib' >/dev/null 2>&1; then
+  log "installing $ONNX_REQ into $VENV"
+  "$PY" -m pip install -q --disable-pip-version-check --no-input "$ONNX_REQ" 'numpy>=1.24,<2'
+fi
+
+# 3 + 4. Models (cached) and the run.
+cd "$ROOT"
+export BC1S_PEERS_COMMAND="bash bench/peers/run.sh${*:+ $*}"
+"$PY" "$ROOT/bench/peers/models.py" --cache "$BUILD/cache" >/dev/null
+exec "$PY" "$ROOT/bench/peers/run_peers.py" --bc1s-peer "$PEER" --cache "$BUILD/cache" "$@"
