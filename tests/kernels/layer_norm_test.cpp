@@ -263,6 +263,28 @@ TEST(LayerNormMixed, HalfInFloatOut) {
   check_against_reference(out, in, static_cast<const decltype(in)*>(nullptr), gamma, beta, e);
 }
 
+// Columns split over threads give the same bits as one thread (each column is one thread's).
+TEST(LayerNormThreads, TwoThreadsEqualOne) {
+  bc1s::runtime::thread_pool pool(2);
+  for (std::size_t S : {127u, 128u, 129u, 512u}) {
+    bc1s::tensor<float, bc1s::layout_bc1s<float, bc1s::dextents>> in(3, 768, S), one(3, 768, S),
+        two(3, 768, S);
+    std::mt19937 gen(static_cast<unsigned>(S));
+    fill(in, gen, 0.0f);
+    const auto gamma = random_vec(768, 0.5f, 1.5f, gen);
+    const auto beta = random_vec(768, -0.5f, 0.5f, gen);
+    bc1s::layer_norm(in, gamma, beta, kEps, one);
+    bc1s::layer_norm(in, gamma, beta, kEps, two, &pool);
+    std::size_t differ = 0;
+    for (std::size_t b = 0; b < 3; ++b)
+      for (std::size_t c = 0; c < 768; ++c)
+        for (std::size_t s = 0; s < S; ++s) differ += one(b, c, s) != two(b, c, s);
+    EXPECT_EQ(differ, 0u) << "S = " << S;
+    errors e;
+    check_against_reference(two, in, static_cast<const decltype(in)*>(nullptr), gamma, beta, e);
+  }
+}
+
 TEST(LayerNormErrors, ParameterSizesShapesAndRanges) {
   using DT = bc1s::tensor<float, bc1s::layout_bc1s<float, bc1s::dextents>>;
   DT a(2, 8, 16), o(2, 8, 16), o_s(2, 8, 17), o_b(1, 8, 16), o_c(2, 9, 16);

@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "bc1s/runtime/thread_pool.hpp"
 #include "bc1s/kernels/checks.hpp"
 #include "bc1s/kernels/residual.hpp"
 #include "bc1s/simd/arch.hpp"
@@ -182,6 +183,22 @@ template <class In, class Out>
 void layer_norm(const In& in, std::span<const float> gamma, std::span<const float> beta, float eps,
                 Out&& out) {
   layer_norm(in, gamma, beta, eps, std::forward<Out>(out), 0, as_view(in).s());
+}
+
+// The same, with the columns split over the pool's threads (ranges of 64 columns; nullptr or a
+// short sequence: the calling thread only). Columns are independent, so the result is the same.
+template <class In, class Out>
+void layer_norm(const In& in, std::span<const float> gamma, std::span<const float> beta, float eps,
+                Out&& out, runtime::thread_pool* pool) {
+  const std::size_t S = as_view(in).s();
+  constexpr std::size_t kGrain = 64;
+  if (pool == nullptr || pool->size() == 1 || S < 2 * kGrain) {
+    layer_norm(in, gamma, beta, eps, out, 0, S);
+    return;
+  }
+  pool->parallel_ranges(S, kGrain, [&](std::size_t b, std::size_t e) {
+    if (b < e) layer_norm(in, gamma, beta, eps, out, b, e);
+  });
 }
 
 // out (B, C, 1, S) = layer_norm_C(x (B, C, 1, S) + residual (B, C, 1, S)) * gamma (C) + beta (C)

@@ -29,6 +29,7 @@
 #include "bc1s/kernels/layer_norm.hpp"
 #include "bc1s/layout/heads.hpp"
 #include "bc1s/nn/encoder_block.hpp"
+#include "bc1s/runtime/profile.hpp"
 #include "bc1s/runtime/thread_pool.hpp"
 
 namespace bc1s::nn {
@@ -231,7 +232,8 @@ class distilbert {
   // ids, mask: row-major [B][S] token ids and attention mask (1 = token, 0 = padding).
   // Fills ws.hidden() and (with a classifier) ws.logits().
   void forward(workspace& ws, std::span<const std::int32_t> ids, std::span<const std::int32_t> mask,
-               std::size_t B, std::size_t S, runtime::thread_pool* pool = nullptr) const {
+               std::size_t B, std::size_t S, runtime::thread_pool* pool = nullptr,
+               runtime::forward_profile* prof = nullptr) const {
     if (S == 0 || B == 0)
       throw std::invalid_argument("bc1s::distilbert: empty batch (B = 0 or S = 0)");
     if (S > Config::max_positions) {
@@ -261,9 +263,12 @@ class distilbert {
       ws.mask_[i] = (mask.empty() || mask[i] != 0) ? 0.0f : kMaskedKey;
     }
     auto x = workspace::view_of(ws.x_, B, S);
-    embedding_gather(embedding_table<WT>(word_, Config::vocab, C),
-                     embedding_table<WT>(pos_, Config::max_positions, C), ids, x);
-    layer_norm(x, emb_gamma_, emb_beta_, Config::layer_norm_eps, x);
+    {
+      runtime::stage_timer tm(prof, runtime::stage::embedding);
+      embedding_gather(embedding_table<WT>(word_, Config::vocab, C),
+                       embedding_table<WT>(pos_, Config::max_positions, C), ids, x);
+      layer_norm(x, emb_gamma_, emb_beta_, Config::layer_norm_eps, x, pool);
+    }
 
     typename block_type::buffers bufs{workspace::view_of(ws.q_, B, S),
                                       workspace::view_of(ws.k_, B, S),
@@ -272,9 +277,11 @@ class distilbert {
                                       workspace::template view_rows<Config::hidden>(ws.ffn_, B, S),
                                       std::span<const float>(ws.mask_.data(), B * S),
                                       std::span<float>(ws.scratch_.get(), ws.scratch_size_)};
-    for (const auto& blk : blocks_) blk.forward(x, bufs, pool);
+    for (const auto& blk : blocks_) blk.forward(x, bufs, pool, prof);
+    if (prof) ++prof->passes;
 
     if (has_classifier_) {
+      runtime::stage_timer tm(prof, runtime::stage::classifier);
       // CLS column -> pre_classifier -> ReLU -> classifier.
       auto cls = workspace::view_of(ws.cls_, B, 1);
       auto pre = workspace::view_of(ws.pre_, B, 1);

@@ -17,6 +17,7 @@
 #include "bc1s/kernels/conv1x1.hpp"
 #include "bc1s/kernels/layer_norm.hpp"
 #include "bc1s/layout/heads.hpp"
+#include "bc1s/runtime/profile.hpp"
 #include "bc1s/runtime/thread_pool.hpp"
 
 namespace bc1s::nn {
@@ -69,17 +70,42 @@ class encoder_block {
   }
 
   // x (B, C, 1, S) -> x, in place.
-  void forward(act_view x, const buffers& t, runtime::thread_pool* pool) const {
-    conv1x1(wq_, x, t.q, epi::bias_only{}, pool);
-    conv1x1(wk_, x, t.k, epi::bias_only{}, pool);
-    conv1x1(wv_, x, t.v, epi::bias_only{}, pool);
-    attention<heads, chunk>(t.q, t.k, t.v, t.ctx,
-                            {.key_mask_add = t.key_mask_add, .scratch = t.scratch, .pool = pool});
-    conv1x1(wo_, t.ctx, t.q, epi::residual{x}, pool);  // q's buffer is free again
-    layer_norm(t.q, sa_gamma_, sa_beta_, Config::layer_norm_eps, x);
-    conv1x1(w1_, x, t.ffn, epi::gelu{}, pool);
-    conv1x1(w2_, t.ffn, t.q, epi::residual{x}, pool);
-    layer_norm(t.q, out_gamma_, out_beta_, Config::layer_norm_eps, x);
+  // prof: when not null, each stage's time is added to it.
+  void forward(act_view x, const buffers& t, runtime::thread_pool* pool,
+               runtime::forward_profile* prof = nullptr) const {
+    using runtime::stage;
+    using timer = runtime::stage_timer;
+    {
+      timer tm(prof, stage::qkv);
+      conv1x1(wq_, x, t.q, epi::bias_only{}, pool);
+      conv1x1(wk_, x, t.k, epi::bias_only{}, pool);
+      conv1x1(wv_, x, t.v, epi::bias_only{}, pool);
+    }
+    {
+      timer tm(prof, stage::attention);
+      attention<heads, chunk>(t.q, t.k, t.v, t.ctx,
+                              {.key_mask_add = t.key_mask_add, .scratch = t.scratch, .pool = pool});
+    }
+    {
+      timer tm(prof, stage::out_proj);
+      conv1x1(wo_, t.ctx, t.q, epi::residual{x}, pool);  // q's buffer is free again
+    }
+    {
+      timer tm(prof, stage::layer_norm);
+      layer_norm(t.q, sa_gamma_, sa_beta_, Config::layer_norm_eps, x, pool);
+    }
+    {
+      timer tm(prof, stage::ffn_in);
+      conv1x1(w1_, x, t.ffn, epi::gelu{}, pool);
+    }
+    {
+      timer tm(prof, stage::ffn_out);
+      conv1x1(w2_, t.ffn, t.q, epi::residual{x}, pool);
+    }
+    {
+      timer tm(prof, stage::layer_norm);
+      layer_norm(t.q, out_gamma_, out_beta_, Config::layer_norm_eps, x, pool);
+    }
   }
 
   std::size_t weight_bytes() const noexcept {

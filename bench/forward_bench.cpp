@@ -1,0 +1,66 @@
+// One distilbert_base forward pass (seeded synthetic weights), fp16 and fp32 weight storage, with
+// the time per stage from the model's own timers (runtime::forward_profile) as counters:
+// ms_<stage> is milliseconds per pass. FLOPs counted: the six blocks' conv1x1s and attention
+// matmuls, 2 * B * S * 6 * (4 C^2 + 2 C F) + 2 * B * 6 * 2 * S^2 * C.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bc1s/nn/distilbert.hpp"
+#include "bc1s/runtime/profile.hpp"
+#include "bench_common.hpp"
+
+namespace {
+
+using cfg = bc1s::nn::distilbert_base;
+
+template <class WT>
+const bc1s::nn::distilbert<cfg, WT>& model() {
+  static const auto m = bc1s::nn::distilbert<cfg, WT>::synthetic(1234);
+  return m;
+}
+
+// Args: S, B, threads
+template <class WT>
+void BM_forward(benchmark::State& state) {
+  const auto S = static_cast<std::size_t>(state.range(0));
+  const auto B = static_cast<std::size_t>(state.range(1));
+  const auto threads = static_cast<std::size_t>(state.range(2));
+  const auto& m = model<WT>();
+  typename bc1s::nn::distilbert<cfg, WT>::workspace ws(B, S, threads);
+  bc1s::runtime::thread_pool pool(threads);
+  std::vector<std::int32_t> ids(B * S);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    ids[i] = static_cast<std::int32_t>(1000 + (i * 7919) % 28000);
+  ids[0] = 101;
+  bc1s::runtime::forward_profile prof;
+  m.forward(ws, ids, {}, B, S, &pool);  // warm-up
+  for (auto _ : state) {
+    m.forward(ws, ids, {}, B, S, &pool, &prof);
+    benchmark::DoNotOptimize(ws.logits().data());
+  }
+  const double C = cfg::dim, F = cfg::hidden, L = cfg::layers;
+  const double flop = 2.0 * double(B * S) * L * (4 * C * C + 2 * C * F) +
+                      2.0 * double(B) * L * 2.0 * double(S) * double(S) * C;
+  bc1s::bench::report_flops(state, flop, threads);
+  for (std::size_t i = 0; i < prof.seconds.size(); ++i) {
+    state.counters["ms_" + std::string(bc1s::runtime::kStageNames[i])] =
+        1e3 * prof.seconds[i] / double(prof.passes);
+  }
+}
+
+void grid(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"S", "B", "threads"});
+  for (int t : {1, 2}) {
+    for (int s : {8, 16, 32, 64, 128, 256, 512}) b->Args({s, 1, t});
+    b->Args({128, 8, t});
+  }
+  b->UseRealTime()->MinTime(0.5)->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+BENCHMARK(BM_forward<bc1s::half>)->Name("distilbert_forward_fp16w")->Apply(grid);
+BENCHMARK(BM_forward<float>)->Name("distilbert_forward_fp32w")->Apply(grid);
+
+BENCHMARK_MAIN();
