@@ -53,6 +53,14 @@ static_assert(kPanelRows % simd::kFloatLanes == 0);
 // 1.5 MiB of activations at S = 128 and was measured slower than in-register conversion.
 inline constexpr std::size_t kWidenMinCols = 3 * kTileCols;
 inline constexpr std::size_t kWidenMaxCin = 1024;
+// Wide inputs (kWidenMaxCin < Cin <= kPackMaxCin) are packed per column tile (a stack buffer of
+// kPackMaxCin x kTileCols floats), and their panels taken in blocks of about kPanelBlockBytes.
+inline constexpr std::size_t kPackMaxCin = 4096;
+// Software prefetch distance for weight panels, in bytes.
+inline constexpr std::size_t kPrefetchBytes = 2048;
+inline constexpr std::size_t kPanelBlockBytes = std::size_t{768} << 10;
+// Activations per column block: inputs above this are cut into balanced column blocks.
+inline constexpr std::size_t kActBlockBytes = std::size_t{1} << 20;
 }  // namespace detail
 
 // Packed conv1x1 weights, storage WT (half or float), with static or dynamic channel counts.
@@ -166,6 +174,11 @@ inline void conv1x1_tile(const WT* __restrict wp, const float* __restrict bias,
     for (std::size_t n = 0; n < NR; ++n) acc[v][n] = b;
   }
   for (std::size_t k = 0; k < cin; ++k) {
+    // The panel streams from memory when S is small: ask for its lines ~kPrefetchBytes ahead
+    // (the hardware prefetcher alone kept one core near 5 GB/s here).
+    for (std::size_t o = 0; o < kPanelRows * sizeof(WT); o += 64) {
+      __builtin_prefetch(reinterpret_cast<const char*>(wp + k * kPanelRows) + kPrefetchBytes + o);
+    }
     fbatch w[V];
 #pragma GCC unroll 4
     for (std::size_t v = 0; v < V; ++v) w[v] = simd::load(wp + k * kPanelRows + v * L);
@@ -226,14 +239,35 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   static constexpr auto tiles = detail::make_tile_table<WT, AT>(std::make_index_sequence<NR>{});
   static constexpr auto tiles_f32 =
       detail::make_tile_table<float, AT>(std::make_index_sequence<NR>{});
+  static constexpr auto tiles_packed =
+      detail::make_tile_table<WT, float>(std::make_index_sequence<NR>{});
 
   const std::size_t B = x.b(), S = x.s(), cin = w.cin(), cout = w.cout();
   const std::size_t ldi = x.mapping().padded_s();
 
   // Columns [s_begin, s_end) of batch b: every panel p in [p0, p1) (getter(p) -> its weights,
-  // fetched once per call), every column tile. (Blocking the columns so that a block's
-  // activations stay in L2 at Cin = 3072 was measured slower: the weights then stream once per
-  // block.)
+  // fetched once per block), every column tile.
+  // The epilogue of one tile (columns s0 .. s0+cols of panel p, batch b): GELU if asked, then
+  // the transpose into the output rows, with the residual added if asked.
+  auto finish = [&](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols, float* tile) {
+    const std::size_t m0 = p * P, rows = std::min(P, cout - m0);
+    if constexpr (std::is_same_v<Epi, epi::gelu>) {
+      for (std::size_t i = 0; i < cols * P; i += simd::kFloatLanes) {
+        simd::gelu(simd::fbatch::load_aligned(tile + i)).store_aligned(tile + i);
+      }
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      auto* dst = y.row(b, m0 + r) + s0;
+      if constexpr (detail::is_residual_epi_v<Epi>) {
+        const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
+        for (std::size_t n = 0; n < cols; ++n) {
+          dst[n] = from_float<OT>(tile[n * P + r] + to_float(res[n]));
+        }
+      } else {
+        for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(tile[n * P + r]);
+      }
+    }
+  };
   auto run_block = [&](std::size_t b, std::size_t s_begin, std::size_t s_end, std::size_t p0,
                        std::size_t p1, auto&& getter, const auto& table) {
     alignas(64) float tile[NR * P];
@@ -241,50 +275,73 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
     for (std::size_t p = p0; p < p1; ++p) {
       const auto* wp = getter(p);
       const float* bias = w.bias() + p * P;
-      const std::size_t m0 = p * P, rows = std::min(P, cout - m0);
       for (std::size_t s0 = s_begin; s0 < s_end; s0 += NR) {
         const std::size_t cols = std::min(NR, s_end - s0);
         table[cols - 1](wp, bias, xb + s0, ldi, cin, tile);
-        if constexpr (std::is_same_v<Epi, epi::gelu>) {
-          for (std::size_t i = 0; i < cols * P; i += simd::kFloatLanes) {
-            simd::gelu(simd::fbatch::load_aligned(tile + i)).store_aligned(tile + i);
-          }
+        finish(b, p, s0, cols, tile);
+      }
+    }
+  };
+  // Wide inputs (Cin above kWidenMaxCin): pack each column tile's activations contiguously,
+  // k-major (NR floats per input channel), once per block of panels whose weights stay in L2,
+  // so the microkernel reads two sequential streams instead of Cin rows a padded row apart.
+  auto run_packed = [&](std::size_t b, std::size_t p0, std::size_t p1) {
+    alignas(64) float apack[kPackMaxCin * NR];
+    alignas(64) float tile[NR * P];
+    const std::size_t block = std::max<std::size_t>(1, kPanelBlockBytes / (cin * P * sizeof(WT)));
+    for (std::size_t pb = p0; pb < p1; pb += block) {
+      const std::size_t pe = std::min(p1, pb + block);
+      for (std::size_t s0 = 0; s0 < S; s0 += NR) {
+        const std::size_t cols = std::min(NR, S - s0);
+        for (std::size_t k = 0; k < cin; ++k) {
+          const AT* src = x.row(b, k) + s0;
+          float* dst = apack + k * NR;
+          for (std::size_t n = 0; n < cols; ++n) dst[n] = to_float(src[n]);
         }
-        // Transpose the tile into rows m0 .. m0+rows of the output, columns s0 .. s0+cols.
-        for (std::size_t r = 0; r < rows; ++r) {
-          auto* dst = y.row(b, m0 + r) + s0;
-          if constexpr (detail::is_residual_epi_v<Epi>) {
-            const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
-            for (std::size_t n = 0; n < cols; ++n) {
-              dst[n] = from_float<OT>(tile[n * P + r] + to_float(res[n]));
-            }
-          } else {
-            for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(tile[n * P + r]);
-          }
+        for (std::size_t p = pb; p < pe; ++p) {
+          tiles_packed[cols - 1](w.panel(p), w.bias() + p * P, apack, NR, cin, tile);
+          finish(b, p, s0, cols, tile);
         }
       }
     }
   };
+  // Long sequences are cut into column blocks whose activations (Cin x block values) stay in
+  // L2 while every panel of the thread passes over them; otherwise each panel would stream the
+  // whole input (1.5 MiB at Cin = 768, S = 512; 6 MiB at Cin = 3072) from L3 or memory again.
+  // The blocks are balanced and whole tiles; an input that fits kActBlockBytes stays one block.
+  const std::size_t col_bytes = cin * sizeof(AT);
+  const std::size_t nblocks =
+      std::max<std::size_t>(1, (S * col_bytes + kActBlockBytes - 1) / kActBlockBytes);
+  const std::size_t block_cols = ((S + nblocks - 1) / nblocks + NR - 1) / NR * NR;
+
+  const bool packed = cin > kWidenMaxCin && cin <= kPackMaxCin && S >= kWidenMinCols;
   auto run_panels = [&](std::size_t p0, std::size_t p1) {
     for (std::size_t b = 0; b < B; ++b) {
-      if constexpr (std::is_same_v<WT, half>) {
-        // With several column tiles, widen each fp16 panel to fp32 once (into L2) and run the
-        // fp32 microkernel over it: the 512-bit vcvtph2ps shares port 5 with the FMAs on AVX-512
-        // cores, so converting in the inner loop costs ~2 of every 26 FMA-port slots, while
-        // widening once costs 1 / (column tiles) of that. Few columns stay with in-register
-        // conversion: there streaming half the bytes is what counts.
-        if (S >= kWidenMinCols && cin <= kWidenMaxCin) {
-          alignas(64) float wide[kWidenMaxCin * P];
-          auto widened = [&](std::size_t p) {
-            simd::half_to_float(w.panel(p), wide, cin * P);
-            return static_cast<const float*>(wide);
-          };
-          run_block(b, 0, S, p0, p1, widened, tiles_f32);
-          continue;
-        }
+      if (packed) {
+        run_packed(b, p0, p1);
+        continue;
       }
-      run_block(
-          b, 0, S, p0, p1, [&](std::size_t p) { return w.panel(p); }, tiles);
+      for (std::size_t s0 = 0; s0 < S; s0 += block_cols) {
+        const std::size_t s1 = std::min(S, s0 + block_cols);
+        if constexpr (std::is_same_v<WT, half>) {
+          // With several column tiles, widen each fp16 panel to fp32 once (into L2) and run the
+          // fp32 microkernel over it: the 512-bit vcvtph2ps shares port 5 with the FMAs on
+          // AVX-512 cores, so converting in the inner loop costs ~2 of every 26 FMA-port slots,
+          // while widening once costs 1 / (column tiles) of that. Few columns stay with
+          // in-register conversion: there streaming half the bytes is what counts.
+          if (s1 - s0 >= kWidenMinCols && cin <= kWidenMaxCin) {
+            alignas(64) float wide[kWidenMaxCin * P];
+            auto widened = [&](std::size_t p) {
+              simd::half_to_float(w.panel(p), wide, cin * P);
+              return static_cast<const float*>(wide);
+            };
+            run_block(b, s0, s1, p0, p1, widened, tiles_f32);
+            continue;
+          }
+        }
+        run_block(
+            b, s0, s1, p0, p1, [&](std::size_t p) { return w.panel(p); }, tiles);
+      }
     }
   };
   const std::size_t panels = w.num_panels();
