@@ -12,6 +12,7 @@
 #ifdef BC1S_BENCH_HAVE_OPENBLAS
 #include <cblas.h>
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename(void);
 #endif
 
 namespace {
@@ -100,6 +101,9 @@ void BM_openblas_sgemm(benchmark::State& state) {
   }
   bc1s::bench::report_flops(state, 2.0 * double(B) * double(S) * cout * cin,
                             static_cast<std::size_t>(threads));
+  // The kernel set OpenBLAS chose: Debian's 0.3.21 does not know this Xeon and falls back to
+  // "Prescott" (SSE3) unless OPENBLAS_CORETYPE=SkylakeX is set.
+  state.SetLabel(openblas_get_corename());
 }
 #endif
 

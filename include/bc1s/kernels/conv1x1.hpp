@@ -348,7 +348,12 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   if (pool == nullptr || pool->size() == 1 || panels == 1) {
     run_panels(0, panels);
   } else {
-    pool->parallel_ranges(panels, 1, run_panels);
+    // Three ranges of panels per thread, taken dynamically: a thread the OS preempts (another
+    // process on the machine) delays one small range, not half of the work. The packed path
+    // re-packs activations per range, so it keeps one range per thread.
+    const std::size_t tasks = std::min(panels, pool->size() * (packed ? 1 : 3));
+    pool->parallel_for(
+        tasks, [&](std::size_t t) { run_panels(panels * t / tasks, panels * (t + 1) / tasks); });
   }
 }
 
