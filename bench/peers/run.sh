@@ -47,6 +47,13 @@ if ! "$PY" -c 'import onnx, onnxruntime, torch, transformers, matplotlib' >/dev/
   "$PY" -m pip install -q --disable-pip-version-check --no-input "$ONNX_REQ" 'numpy>=1.24,<2'
 fi
 
+# Debian's OpenBLAS 0.3.21 (PyTorch's BLAS here) does not recognise newer Xeons and falls back to
+# its "Prescott" SSE3 kernels, several times slower: name the closest kernel set it has.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SkylakeX
+  log "OPENBLAS_CORETYPE=SkylakeX (for PyTorch's OpenBLAS)"
+fi
+
 # 3 + 4. Models (cached) and the run.
 cd "$ROOT"
 export BC1S_PEERS_COMMAND="bash bench/peers/run.sh${*:+ $*}"

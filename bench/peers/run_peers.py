@@ -23,9 +23,11 @@ Measured:
             ([CLS] ... [SEP]), attention mask all ones, no padding for any engine; median and
             minimum of --reps runs; threads 1 and 2.
   workload  the sentences of SST-2 test.tsv one at a time (B = 1), tokenized once with
-            transformers' BertTokenizer (the real vocab, lower-cased): bc1s pads each sentence
-            to the next multiple of 16 tokens (its own bucket, masked), ONNX Runtime and PyTorch
-            get it unpadded; total seconds and p50 / p99 per sentence.
+            transformers' BertTokenizer (the real vocab, lower-cased), every engine gets it
+            unpadded: bc1s's (B, C, 1, S) layout already pads each row's storage to 64 bytes and
+            its kernels compute only the S valid columns, so a sentence's own bucket is its length
+            (--bucket N pads bc1s to multiples of N, masked, to show what padding costs); total
+            seconds and p50 / p99 per sentence.
   parity    the logits of every engine against pytorch-fp32 for one sentence at startup and for
             every latency shape (max abs diff; a warning above 1e-2, or above --int8-tol for
             onnxruntime-int8).
@@ -519,11 +521,13 @@ def parse_args(argv=None):
     ap.add_argument("--test-tsv", type=Path, default=SHARED / "sst2" / "test.tsv")
     ap.add_argument("--vocab", type=Path, default=SHARED / "distilbert-sst2" / "vocab.txt")
     ap.add_argument("--seed", type=int, default=1234, help="synthetic weight seed")
-    ap.add_argument("--bucket", type=int, default=16,
-                    help="bc1s pads workload sentences to a multiple of this (default 16)")
-    ap.add_argument("--gap-ms", type=float, default=10.0,
+    ap.add_argument("--bucket", type=int, default=1,
+                    help="bc1s pads workload sentences to a multiple of this (default 1: none; "
+                         "the layout pads row storage itself)")
+    ap.add_argument("--gap-ms", type=float, default=150.0,
                     help="pause after each latency request, so no engine's spinning threads "
-                         "overlap the next engine's run (default 10)")
+                         "overlap the next engine's run (default 150: OpenBLAS, under PyTorch, "
+                         "busy-waits about 2^28 cycles after a call)")
     ap.add_argument("--workload-gap-ms", type=float, default=2.0,
                     help="the same pause in the workload (default 2)")
     ap.add_argument("--int8-tol", type=float, default=0.1,
