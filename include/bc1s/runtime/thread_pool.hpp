@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstddef>
 #include <type_traits>
@@ -58,9 +59,7 @@ class thread_pool {
     // Wait for the workers: spin briefly (they are usually nearly done), then sleep on the
     // counter. Never spin long: on an oversubscribed or CPU-quota-limited machine a spinning
     // waiter takes the time slice the thread it waits for needs.
-    for (int spin = 0; spin < kSpin && pending_.load(std::memory_order_acquire) != 0; ++spin) {
-      pause();
-    }
+    spin_while([&] { return pending_.load(std::memory_order_acquire) != 0; });
     for (std::uint32_t p; (p = pending_.load(std::memory_order_acquire)) != 0;) {
       pending_.wait(p, std::memory_order_acquire);
     }
@@ -89,6 +88,16 @@ class thread_pool {
     }
   }
 
+  // Spins (with pause) while cond() holds, for at most kSpinTime.
+  template <class Cond>
+  static void spin_while(Cond&& cond) noexcept {
+    const auto until = std::chrono::steady_clock::now() + kSpinTime;
+    for (unsigned i = 1; cond(); ++i) {
+      pause();
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > until) return;
+    }
+  }
+
   static void pause() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -100,10 +109,7 @@ class thread_pool {
     for (;;) {
       // Spin a little before sleeping (back-to-back regions, one per kernel, are the norm), then
       // sleep on the generation counter (a futex on Linux).
-      for (int spin = 0; spin < kSpin && generation_.load(std::memory_order_acquire) == seen;
-           ++spin) {
-        pause();
-      }
+      spin_while([&] { return generation_.load(std::memory_order_acquire) == seen; });
       generation_.wait(seen, std::memory_order_acquire);
       seen = generation_.load(std::memory_order_acquire);
       if (stop_.load(std::memory_order_acquire)) return;
@@ -114,8 +120,12 @@ class thread_pool {
 
   std::size_t threads_;
   std::vector<std::thread> workers_;
-  // About 20-60 us of pause instructions: longer than the serial gap between two kernels.
-  static constexpr int kSpin = 1 << 10;
+  // How long a waiting thread spins before it sleeps. Long enough to bridge the serial gaps
+  // between the kernels of a forward pass even on a VM, where a sleeping vCPU takes 100 us or
+  // more to wake (measured here: a 2-thread S = 8 forward took 13 ms after idle gaps with a
+  // 50 us spin, 6.9 ms back to back); short enough that a thread that waits on a busy or
+  // CPU-quota-limited machine gives its time slice back soon.
+  static constexpr std::chrono::microseconds kSpinTime{1000};
   std::atomic<std::uint32_t> generation_{0};
   std::atomic<bool> stop_{false};
   void* ctx_ = nullptr;  // the current region's callable (no std::function: no allocation)
