@@ -51,6 +51,47 @@ void BM_conv1x1(benchmark::State& state) {
   state.counters["weight_MB"] = double(packed.bytes()) * 1e-6;
 }
 
+// The same with cold weights, as in a forward pass: each iteration uses the next of enough packed
+// copies (~320 MiB in all) that no cache level holds them between uses (L3 here is 260 MiB).
+// At small S this is the measure of weight streaming; the hot-weight benchmark above keeps the
+// weights in L2 or L3 from one iteration to the next.
+template <class WT>
+void BM_conv1x1_cold(benchmark::State& state) {
+  const auto cout = static_cast<std::size_t>(state.range(0));
+  const auto cin = static_cast<std::size_t>(state.range(1));
+  const auto S = static_cast<std::size_t>(state.range(2));
+  const auto B = static_cast<std::size_t>(state.range(3));
+  const auto threads = static_cast<std::size_t>(state.range(4));
+  const auto w = random_vector(cout * cin, 1);
+  const auto bias = random_vector(cout, 2);
+  const std::size_t copies = (std::size_t{320} << 20) / (cout * cin * sizeof(WT)) + 1;
+  std::vector<bc1s::conv1x1_weights<WT>> packed;
+  packed.reserve(copies);
+  for (std::size_t i = 0; i < copies; ++i) packed.emplace_back(cout, cin, w, bias);
+  bc1s::tensor<float, act_layout> in(B, cin, S), out(B, cout, S);
+  const auto x = random_vector(in.size(), 3);
+  std::copy(x.begin(), x.end(), in.data());
+  bc1s::runtime::thread_pool pool(threads);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    bc1s::conv1x1(packed[i], in, out, bc1s::epi::bias_only{}, &pool);
+    i = (i + 1) % copies;
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  bc1s::bench::report_flops(state, 2.0 * double(B * S * cout * cin), threads);
+  state.counters["weight_GBps"] = benchmark::Counter(double(packed[0].bytes()) * 1e-9,
+                                                     benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void cold_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"Cout", "Cin", "S", "B", "threads"});
+  const int cs[3][2] = {{768, 768}, {3072, 768}, {768, 3072}};
+  for (auto& c : cs)
+    for (int t : {1, 2}) b->Args({c[0], c[1], 8, 1, t});
+  b->UseRealTime()->MinTime(0.3)->Unit(benchmark::kMicrosecond);
+}
+
 // Eigen fp32 GEMM on the same shapes (single-threaded: Debian's Eigen without OpenMP).
 void BM_eigen_gemm_fp32(benchmark::State& state) {
   const auto cout = static_cast<Eigen::Index>(state.range(0));
@@ -128,6 +169,8 @@ void shapes(benchmark::internal::Benchmark* b, bool threaded) {
 
 BENCHMARK(BM_conv1x1<bc1s::half>)->Name("conv1x1_fp16w")->Apply([](auto* b) { shapes(b, true); });
 BENCHMARK(BM_conv1x1<float>)->Name("conv1x1_fp32w")->Apply([](auto* b) { shapes(b, true); });
+BENCHMARK(BM_conv1x1_cold<bc1s::half>)->Name("conv1x1_cold_fp16w")->Apply(cold_shapes);
+BENCHMARK(BM_conv1x1_cold<float>)->Name("conv1x1_cold_fp32w")->Apply(cold_shapes);
 BENCHMARK(BM_eigen_gemm_fp32)->Name("eigen_gemm_fp32")->Apply([](auto* b) { shapes(b, false); });
 #ifdef BC1S_BENCH_HAVE_OPENBLAS
 BENCHMARK(BM_openblas_sgemm)->Name("openblas_sgemm")->Apply([](auto* b) { shapes(b, true); });
