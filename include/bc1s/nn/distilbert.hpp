@@ -193,6 +193,39 @@ class distilbert {
     std::size_t max_seq() const noexcept { return max_s_; }
     std::size_t threads() const noexcept { return threads_; }
 
+    // The floats a workspace for (max_batch, max_seq, threads) allocates, from the layout types:
+    // a constant expression, so a caller with static B and S can budget memory at compile time.
+    static constexpr std::size_t floats(std::size_t max_batch, std::size_t max_seq,
+                                        std::size_t threads = 1) noexcept {
+      using ffn_l = layout_bc1s<float, extents<dyn, Config::hidden, dyn>>;
+      using lab_l = layout_bc1s<float, extents<dyn, Config::num_labels, dyn>>;
+      return 5 * act_layout(max_batch, C, max_seq).required_span_size() +
+             ffn_l(max_batch, Config::hidden, max_seq).required_span_size() +
+             2 * act_layout(max_batch, C, 1).required_span_size() +
+             lab_l(max_batch, Config::num_labels, 1).required_span_size() +
+             attention_scratch_floats(max_seq, kChunk, threads) + max_batch * max_seq +
+             max_batch * Config::num_labels;
+    }
+    // The same for static extents<B, C, S> (C must be the model's).
+    template <class Extents>
+    static constexpr std::size_t floats_for(std::size_t threads = 1) noexcept {
+      static_assert(Extents::static_b != dyn && Extents::static_s != dyn,
+                    "bc1s::distilbert::workspace::floats_for: expected static B and S; use "
+                    "floats(max_batch, max_seq) for dynamic ones");
+      static_assert(Extents::static_c == dyn || Extents::static_c == C,
+                    "bc1s::distilbert::workspace::floats_for: expected the model's C");
+      return floats(Extents::static_b, Extents::static_s, threads);
+    }
+    // What this workspace allocated (equals floats(max_batch(), max_seq(), threads())).
+    std::size_t allocated_floats() const noexcept {
+      return x_.mapping().required_span_size() + q_.mapping().required_span_size() +
+             k_.mapping().required_span_size() + v_.mapping().required_span_size() +
+             ctx_.mapping().required_span_size() + ffn_.mapping().required_span_size() +
+             cls_.mapping().required_span_size() + pre_.mapping().required_span_size() +
+             logits_.mapping().required_span_size() + scratch_size_ + mask_.size() +
+             logits_out_.size();
+    }
+
     // After forward(): the last hidden state (B, C, 1, S) and logits [B][num_labels].
     tensor_view<const float, act_layout> hidden() const noexcept { return view_of(x_, b_, s_); }
     std::span<const float> logits() const noexcept {
