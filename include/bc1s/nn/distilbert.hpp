@@ -29,6 +29,8 @@
 #include "bc1s/kernels/layer_norm.hpp"
 #include "bc1s/layout/heads.hpp"
 #include "bc1s/nn/encoder_block.hpp"
+#include "bc1s/nn/encoder_workspace.hpp"
+#include "bc1s/nn/loading.hpp"
 #include "bc1s/runtime/profile.hpp"
 #include "bc1s/runtime/thread_pool.hpp"
 
@@ -46,10 +48,6 @@ struct distilbert_base {
   static constexpr float layer_norm_eps = 1e-12f;  // fixed in Hugging Face's DistilBERT code
 };
 
-// Where parameters come from: fill `dst` (row-major, Hugging Face shape `shape`) for `name`.
-using parameter_source = std::function<void(
-    const std::string& name, std::span<const std::size_t> shape, std::span<float> dst)>;
-
 template <class Config, class WT = half>
 class distilbert {
  public:
@@ -63,16 +61,11 @@ class distilbert {
   explicit distilbert(const parameter_source& src, const std::string& prefix = "distilbert.",
                       bool with_classifier = true)
       : has_classifier_(with_classifier) {
-    auto get = [&](const std::string& name, std::vector<std::size_t> shape) {
-      std::size_t n = 1;
-      for (auto d : shape) n *= d;
-      std::vector<float> v(n);
-      src(name, shape, v);
-      return v;
-    };
+    auto get = detail::parameter_getter(src);
     const std::string emb = prefix + "embeddings.";
-    word_ = to_storage(get(emb + "word_embeddings.weight", {Config::vocab, C}));
-    pos_ = to_storage(get(emb + "position_embeddings.weight", {Config::max_positions, C}));
+    word_ = detail::to_storage<WT>(get(emb + "word_embeddings.weight", {Config::vocab, C}));
+    pos_ =
+        detail::to_storage<WT>(get(emb + "position_embeddings.weight", {Config::max_positions, C}));
     emb_gamma_ = get(emb + "LayerNorm.weight", {C});
     emb_beta_ = get(emb + "LayerNorm.bias", {C});
     blocks_.reserve(Config::layers);
@@ -120,26 +113,9 @@ class distilbert {
     const bool with_classifier = file.contains("classifier.weight");
     const std::string prefix = prefixed ? "distilbert." : "";
     // Exactly the expected names: a missing or unexpected tensor is an error that lists them.
-    std::set<std::string> expected;
-    for (auto& [n, s] : parameter_names(with_classifier, prefix)) expected.insert(n);
-    std::vector<std::string> missing, unexpected;
-    for (const auto& n : expected)
-      if (!file.contains(n)) missing.push_back(n);
-    for (const auto& n : file.names())
-      if (!expected.count(n)) unexpected.push_back(n);
-    if (!missing.empty() || !unexpected.empty()) {
-      auto list = [](const std::vector<std::string>& v) {
-        std::string s;
-        for (std::size_t i = 0; i < v.size() && i < 8; ++i) s += (i ? ", " : "") + v[i];
-        if (v.size() > 8) s += ", ... (" + std::to_string(v.size()) + " in all)";
-        return s;
-      };
-      std::string msg =
-          (dir / "model.safetensors").string() + ": not a DistilBERT checkpoint of this shape;";
-      if (!missing.empty()) msg += " missing tensors: " + list(missing) + ";";
-      if (!unexpected.empty()) msg += " unexpected tensors: " + list(unexpected) + ";";
-      throw io::load_error(msg);
-    }
+    detail::check_tensor_names(
+        file, parameter_names(with_classifier, prefix), [](const std::string&) { return false; },
+        dir / "model.safetensors", "DistilBERT");
     return distilbert([&file](const std::string& name, std::span<const std::size_t> shape,
                               std::span<float> dst) { file.read_as_float(name, shape, dst); },
                       prefix, with_classifier);
@@ -166,44 +142,23 @@ class distilbert {
   class workspace {
    public:
     workspace(std::size_t max_batch, std::size_t max_seq, std::size_t threads = 1)
-        : max_b_(max_batch),
-          max_s_(max_seq),
-          x_(max_batch, C, max_seq),
-          q_(max_batch, C, max_seq),
-          k_(max_batch, C, max_seq),
-          v_(max_batch, C, max_seq),
-          ctx_(max_batch, C, max_seq),
-          ffn_(max_batch, Config::hidden, max_seq),
+        : act_("bc1s::distilbert", max_batch, max_seq, threads),
           cls_(max_batch, C, 1),
           pre_(max_batch, C, 1),
           logits_(max_batch, Config::num_labels, 1),
-          scratch_(
-              detail::aligned_zeros<float>(attention_scratch_floats(max_seq, kChunk, threads))),
-          scratch_size_(attention_scratch_floats(max_seq, kChunk, threads)),
-          mask_(max_batch * max_seq),
-          logits_out_(max_batch * Config::num_labels),
-          threads_(threads) {
-      if (max_seq > Config::max_positions) {
-        throw std::invalid_argument(
-            "bc1s::distilbert: a workspace for S = " + std::to_string(max_seq) +
-            " is above the model's " + std::to_string(Config::max_positions) + " positions");
-      }
-    }
-    std::size_t max_batch() const noexcept { return max_b_; }
-    std::size_t max_seq() const noexcept { return max_s_; }
-    std::size_t threads() const noexcept { return threads_; }
+          logits_out_(max_batch * Config::num_labels) {}
+    std::size_t max_batch() const noexcept { return act_.max_batch(); }
+    std::size_t max_seq() const noexcept { return act_.max_seq(); }
+    std::size_t threads() const noexcept { return act_.threads(); }
 
     // The floats a workspace for (max_batch, max_seq, threads) allocates, from the layout types:
     // a constant expression, so a caller with static B and S can budget memory at compile time.
     static constexpr std::size_t floats(std::size_t max_batch, std::size_t max_seq,
                                         std::size_t threads = 1) noexcept {
-      using ffn_l = layout_bc1s<float, extents<dyn, Config::hidden, dyn>>;
       using lab_l = layout_bc1s<float, extents<dyn, Config::num_labels, dyn>>;
-      return 5 * act_layout(max_batch, C, max_seq).required_span_size() +
-             ffn_l(max_batch, Config::hidden, max_seq).required_span_size() +
+      return encoder_activations<Config>::floats(max_batch, max_seq, threads) +
              2 * act_layout(max_batch, C, 1).required_span_size() +
              lab_l(max_batch, Config::num_labels, 1).required_span_size() +
-             attention_scratch_floats(max_seq, kChunk, threads) + max_batch * max_seq +
              max_batch * Config::num_labels;
     }
     // The same for static extents<B, C, S> (C must be the model's).
@@ -218,46 +173,29 @@ class distilbert {
     }
     // What this workspace allocated (equals floats(max_batch(), max_seq(), threads())).
     std::size_t allocated_floats() const noexcept {
-      return x_.mapping().required_span_size() + q_.mapping().required_span_size() +
-             k_.mapping().required_span_size() + v_.mapping().required_span_size() +
-             ctx_.mapping().required_span_size() + ffn_.mapping().required_span_size() +
-             cls_.mapping().required_span_size() + pre_.mapping().required_span_size() +
-             logits_.mapping().required_span_size() + scratch_size_ + mask_.size() +
+      return act_.allocated_floats() + cls_.mapping().required_span_size() +
+             pre_.mapping().required_span_size() + logits_.mapping().required_span_size() +
              logits_out_.size();
     }
 
     // After forward(): the last hidden state (B, C, 1, S) and logits [B][num_labels].
-    tensor_view<const float, act_layout> hidden() const noexcept { return view_of(x_, b_, s_); }
+    tensor_view<const float, act_layout> hidden() const noexcept { return act_.x(); }
     std::span<const float> logits() const noexcept {
-      return {logits_out_.data(), b_ * Config::num_labels};
+      return {logits_out_.data(), b() * Config::num_labels};
     }
-    std::size_t b() const noexcept { return b_; }
-    std::size_t s() const noexcept { return s_; }
+    std::size_t b() const noexcept { return act_.b(); }
+    std::size_t s() const noexcept { return act_.s(); }
 
    private:
     friend class distilbert;
     using buf = tensor<float, act_layout>;
-    // A (B, rows, S) view over the start of a buffer allocated for (max_b, rows, max_s).
-    static tensor_view<float, act_layout> view_of(const buf& t, std::size_t B, std::size_t S) {
-      return {const_cast<float*>(t.data()), act_layout(B, t.c(), S)};
+    static tensor_view<float, act_layout> column_view(const buf& t, std::size_t B) {
+      return {const_cast<float*>(t.data()), act_layout(B, C, 1)};
     }
-    template <std::size_t Rows>
-    static auto view_rows(const tensor<float, layout_bc1s<float, extents<dyn, Rows, dyn>>>& t,
-                          std::size_t B, std::size_t S) {
-      using L = layout_bc1s<float, extents<dyn, Rows, dyn>>;
-      return tensor_view<float, L>(const_cast<float*>(t.data()), L(B, Rows, S));
-    }
-    std::size_t max_b_, max_s_;
-    buf x_, q_, k_, v_, ctx_;
-    tensor<float, layout_bc1s<float, extents<dyn, Config::hidden, dyn>>> ffn_;
+    encoder_activations<Config> act_;
     buf cls_, pre_;
     tensor<float, layout_bc1s<float, extents<dyn, Config::num_labels, dyn>>> logits_;
-    std::unique_ptr<float[], detail::aligned_delete> scratch_;
-    std::size_t scratch_size_;
-    std::vector<float> mask_;
     std::vector<float> logits_out_;
-    std::size_t threads_;
-    std::size_t b_ = 0, s_ = 0;
   };
 
   static constexpr std::size_t kChunk = block_type::kChunk;
@@ -267,35 +205,8 @@ class distilbert {
   void forward(workspace& ws, std::span<const std::int32_t> ids, std::span<const std::int32_t> mask,
                std::size_t B, std::size_t S, runtime::thread_pool* pool = nullptr,
                runtime::forward_profile* prof = nullptr) const {
-    if (S == 0 || B == 0)
-      throw std::invalid_argument("bc1s::distilbert: empty batch (B = 0 or S = 0)");
-    if (S > Config::max_positions) {
-      throw std::invalid_argument(
-          "bc1s::distilbert: sequence of " + std::to_string(S) + " tokens is above the model's " +
-          std::to_string(Config::max_positions) + " positions; truncate when tokenizing");
-    }
-    if (B > ws.max_b_ || S > ws.max_s_) {
-      throw std::invalid_argument(
-          "bc1s::distilbert: batch (B = " + std::to_string(B) + ", S = " + std::to_string(S) +
-          ") is over the workspace's capacity (B = " + std::to_string(ws.max_b_) +
-          ", S = " + std::to_string(ws.max_s_) + ")");
-    }
-    if (ids.size() != B * S || (!mask.empty() && mask.size() != B * S)) {
-      throw std::invalid_argument("bc1s::distilbert: expected B * S = " + std::to_string(B * S) +
-                                  " ids and mask values, got " + std::to_string(ids.size()) +
-                                  " and " + std::to_string(mask.size()));
-    }
-    if (pool != nullptr && pool->size() > ws.threads_) {
-      throw std::invalid_argument("bc1s::distilbert: the workspace was made for " +
-                                  std::to_string(ws.threads_) + " threads, the pool has " +
-                                  std::to_string(pool->size()));
-    }
-    ws.b_ = B;
-    ws.s_ = S;
-    for (std::size_t i = 0; i < B * S; ++i) {
-      ws.mask_[i] = (mask.empty() || mask[i] != 0) ? 0.0f : kMaskedKey;
-    }
-    auto x = workspace::view_of(ws.x_, B, S);
+    ws.act_.begin("bc1s::distilbert", ids, mask, B, S, pool);
+    const auto x = ws.act_.x();
     {
       runtime::stage_timer tm(prof, runtime::stage::embedding);
       embedding_gather(embedding_table<WT>(word_, Config::vocab, C),
@@ -303,27 +214,22 @@ class distilbert {
       layer_norm(x, emb_gamma_, emb_beta_, Config::layer_norm_eps, x, pool);
     }
 
-    typename block_type::buffers bufs{workspace::view_of(ws.q_, B, S),
-                                      workspace::view_of(ws.k_, B, S),
-                                      workspace::view_of(ws.v_, B, S),
-                                      workspace::view_of(ws.ctx_, B, S),
-                                      workspace::template view_rows<Config::hidden>(ws.ffn_, B, S),
-                                      std::span<const float>(ws.mask_.data(), B * S),
-                                      std::span<float>(ws.scratch_.get(), ws.scratch_size_)};
+    const auto bufs = ws.act_.buffers();
     for (const auto& blk : blocks_) blk.forward(x, bufs, pool, prof);
     if (prof) ++prof->passes;
 
     if (has_classifier_) {
       runtime::stage_timer tm(prof, runtime::stage::classifier);
       // CLS column -> pre_classifier -> ReLU -> classifier.
-      auto cls = workspace::view_of(ws.cls_, B, 1);
-      auto pre = workspace::view_of(ws.pre_, B, 1);
+      auto cls = workspace::column_view(ws.cls_, B);
+      auto pre = workspace::column_view(ws.pre_, B);
       for (std::size_t b = 0; b < B; ++b)
         for (std::size_t c = 0; c < C; ++c) cls(b, c, 0) = x(b, c, 0);
       conv1x1(pre_, cls, pre, epi::bias_only{}, pool);
       for (std::size_t b = 0; b < B; ++b)
         for (std::size_t c = 0; c < C; ++c) pre(b, c, 0) = std::max(pre(b, c, 0), 0.0f);
-      auto logits = workspace::template view_rows<Config::num_labels>(ws.logits_, B, 1);
+      using lab_l = layout_bc1s<float, extents<dyn, Config::num_labels, dyn>>;
+      tensor_view<float, lab_l> logits(ws.logits_.data(), lab_l(B, Config::num_labels, 1));
       conv1x1(cls_, pre, logits, epi::bias_only{}, pool);
       for (std::size_t b = 0; b < B; ++b)
         for (std::size_t l = 0; l < Config::num_labels; ++l)
@@ -338,12 +244,6 @@ class distilbert {
   }
 
  private:
-  static std::vector<WT> to_storage(const std::vector<float>& v) {
-    std::vector<WT> out(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) out[i] = from_float<WT>(v[i]);
-    return out;
-  }
-
   std::vector<WT> word_, pos_;
   std::vector<float> emb_gamma_, emb_beta_;
   std::vector<block_type> blocks_;

@@ -1,4 +1,5 @@
 // encoder_block<Config, WT>: the post-LN DistilBERT / BERT layer, composed only of bc1s kernels.
+// The two families differ only in their parameter names (block_names), not in arithmetic.
 //
 //   q, k, v (B, C, 1, S) = conv1x1(Wq | Wk | Wv, x)
 //   ctx     (B, C, 1, S) = attention<head_split<C, H>, query_chunk<float, 32>>(q, k, v)
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bc1s/core/tensor.hpp"
@@ -22,52 +24,88 @@
 
 namespace bc1s::nn {
 
+// Hugging Face parameter names of one layer (each a prefix of ".weight" / ".bias").
+struct block_names {
+  std::string q, k, v, out, attn_norm, ffn_in, ffn_out, out_norm;
+
+  // DistilBERT: prefix "distilbert.transformer.layer.3." (or without "distilbert.").
+  static block_names distilbert(const std::string& prefix) {
+    const std::string a = prefix + "attention.";
+    return {a + "q_lin",
+            a + "k_lin",
+            a + "v_lin",
+            a + "out_lin",
+            prefix + "sa_layer_norm",
+            prefix + "ffn.lin1",
+            prefix + "ffn.lin2",
+            prefix + "output_layer_norm"};
+  }
+  // BERT: prefix "bert.encoder.layer.3." (or without "bert.").
+  static block_names bert(const std::string& prefix) {
+    const std::string a = prefix + "attention.";
+    return {a + "self.query",        a + "self.key",
+            a + "self.value",        a + "output.dense",
+            a + "output.LayerNorm",  prefix + "intermediate.dense",
+            prefix + "output.dense", prefix + "output.LayerNorm"};
+  }
+};
+
+// Query chunk of every encoder block's attention: 32 fp32 = two 64-byte units.
+inline constexpr std::size_t kEncoderChunk = 32;
+
+// Intermediate tensors of one forward pass of an encoder stack (views into a workspace).
+template <class Config>
+struct encoder_buffers {
+  using act_view = tensor_view<float, layout_bc1s<float, extents<dyn, Config::dim, dyn>>>;
+  using ffn_view = tensor_view<float, layout_bc1s<float, extents<dyn, Config::hidden, dyn>>>;
+  act_view q, k, v, ctx;
+  ffn_view ffn;
+  std::span<const float> key_mask_add;  // B * S
+  std::span<float> scratch;             // attention score tiles
+};
+
 template <class Config, class WT = half>
 class encoder_block {
  public:
   static constexpr std::size_t C = Config::dim;
   static constexpr std::size_t F = Config::hidden;
   using heads = head_split<C, Config::heads>;  // C % H is checked here, at compile time
-  static constexpr std::size_t kChunk = 32;
+  static constexpr std::size_t kChunk = kEncoderChunk;
   using chunk = query_chunk<float, kChunk>;
   using act_layout = layout_bc1s<float, extents<dyn, C, dyn>>;
   using ffn_layout = layout_bc1s<float, extents<dyn, F, dyn>>;
   using act_view = tensor_view<float, act_layout>;
   using ffn_view = tensor_view<float, ffn_layout>;
 
-  // Intermediate tensors of one forward pass (owned by the model's workspace).
-  struct buffers {
-    act_view q, k, v, ctx;
-    ffn_view ffn;
-    std::span<const float> key_mask_add;  // B * S
-    std::span<float> scratch;             // attention score tiles
-  };
+  using buffers = encoder_buffers<Config>;
 
-  // get(name, shape) -> std::vector<float>, Hugging Face names under `prefix`
-  // (e.g. "distilbert.transformer.layer.3.").
+  // get(name, shape) -> std::vector<float>, Hugging Face names of one layer.
   template <class Get>
-  encoder_block(Get&& get, const std::string& prefix) {
-    const std::string a = prefix + "attention.";
-    auto lin = [&](const std::string& n, std::size_t out, std::size_t in) {
-      return std::pair{get(n + ".weight", {out, in}), get(n + ".bias", {out})};
+  encoder_block(Get&& get, const block_names& n) {
+    auto lin = [&](const std::string& name, std::size_t out, std::size_t in) {
+      return std::pair{get(name + ".weight", {out, in}), get(name + ".bias", {out})};
     };
-    auto [wq, bq] = lin(a + "q_lin", C, C);
+    auto [wq, bq] = lin(n.q, C, C);
     wq_ = conv1x1_weights<WT, C, C>(C, C, wq, bq);
-    auto [wk, bk] = lin(a + "k_lin", C, C);
+    auto [wk, bk] = lin(n.k, C, C);
     wk_ = conv1x1_weights<WT, C, C>(C, C, wk, bk);
-    auto [wv, bv] = lin(a + "v_lin", C, C);
+    auto [wv, bv] = lin(n.v, C, C);
     wv_ = conv1x1_weights<WT, C, C>(C, C, wv, bv);
-    auto [wo, bo] = lin(a + "out_lin", C, C);
+    auto [wo, bo] = lin(n.out, C, C);
     wo_ = conv1x1_weights<WT, C, C>(C, C, wo, bo);
-    sa_gamma_ = get(prefix + "sa_layer_norm.weight", {C});
-    sa_beta_ = get(prefix + "sa_layer_norm.bias", {C});
-    auto [w1, b1] = lin(prefix + "ffn.lin1", F, C);
+    sa_gamma_ = get(n.attn_norm + ".weight", {C});
+    sa_beta_ = get(n.attn_norm + ".bias", {C});
+    auto [w1, b1] = lin(n.ffn_in, F, C);
     w1_ = conv1x1_weights<WT, F, C>(F, C, w1, b1);
-    auto [w2, b2] = lin(prefix + "ffn.lin2", C, F);
+    auto [w2, b2] = lin(n.ffn_out, C, F);
     w2_ = conv1x1_weights<WT, C, F>(C, F, w2, b2);
-    out_gamma_ = get(prefix + "output_layer_norm.weight", {C});
-    out_beta_ = get(prefix + "output_layer_norm.bias", {C});
+    out_gamma_ = get(n.out_norm + ".weight", {C});
+    out_beta_ = get(n.out_norm + ".bias", {C});
   }
+  // DistilBERT names under `prefix` (e.g. "distilbert.transformer.layer.3.").
+  template <class Get>
+  encoder_block(Get&& get, const std::string& prefix)
+      : encoder_block(std::forward<Get>(get), block_names::distilbert(prefix)) {}
 
   // x (B, C, 1, S) -> x, in place.
   // prof: when not null, each stage's time is added to it.
