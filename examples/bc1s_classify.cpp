@@ -20,6 +20,8 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -30,29 +32,23 @@
 #include <nlohmann/json.hpp>
 
 #include "bc1s/bc1s.hpp"
+#include "bc1s/nn/batching.hpp"
 #include "bc1s/nn/distilbert.hpp"
 #include "bc1s/text/wordpiece.hpp"
+#include "cli_common.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
+using namespace bc1s_cli;
 
 constexpr const char* kPrompt = "Enter text to classify (or Ctrl+D to quit): ";
 
 struct options {
   std::string model_dir, vocab, input;
   std::optional<std::uint64_t> synthetic_seed;
-  std::size_t threads = 1, max_length = 512;
+  std::size_t threads = 1, max_length = 512, batch = 1;
   std::string precision = "fp16";
   bool json = false, verbose = false;
-};
-
-// A bad command line: exit status 2.
-struct usage_error : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
 };
 
 [[noreturn]] void usage() {
@@ -74,6 +70,8 @@ struct usage_error : std::invalid_argument {
       "  --json               one JSON object per line: text, label, score, probabilities, logits\n"
       "                       (no prompt)\n"
       "  --threads N          threads, 1 to 256 (default 1)\n"
+      "  --batch N            with --input: run up to N sentences of similar length per pass,\n"
+      "                       1 to 256 (default 1); results stay in input order\n"
       "  --max-length N       truncate to N tokens with [CLS] and [SEP], 2 to 512 (default 512)\n"
       "  --precision P        weight storage fp16 (default) or fp32\n"
       "  --verbose            log load, tokenize and inference times, and truncations, on stderr\n"
@@ -87,17 +85,6 @@ struct usage_error : std::invalid_argument {
       "cannot be loaded or any line was rejected; 2 for a bad command line.\n",
       stdout);
   std::exit(0);
-}
-
-std::size_t parse_count(const std::string& flag, const std::string& v, std::uint64_t lo,
-                        std::uint64_t hi) {
-  std::uint64_t n = 0;
-  const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc() || ptr != v.data() + v.size() || n < lo || n > hi) {
-    throw usage_error(flag + " expects an integer in [" + std::to_string(lo) + ", " +
-                      std::to_string(hi) + "], got '" + v + "'");
-  }
-  return static_cast<std::size_t>(n);
 }
 
 options parse(int argc, char** argv) {
@@ -122,6 +109,8 @@ options parse(int argc, char** argv) {
       o.threads = parse_count(a, value(), 1, 256);
     else if (a == "--max-length")
       o.max_length = parse_count(a, value(), 2, 512);
+    else if (a == "--batch")
+      o.batch = parse_count(a, value(), 1, 256);
     else if (a == "--precision") {
       o.precision = value();
       if (o.precision != "fp16" && o.precision != "fp32") {
@@ -138,6 +127,7 @@ options parse(int argc, char** argv) {
     throw usage_error(
         "give either --model DIR (a Hugging Face DistilBERT folder) or --synthetic SEED");
   }
+  if (o.batch > 1 && o.input.empty()) throw usage_error("--batch needs --input FILE");
   if (o.vocab.empty()) {
     if (o.model_dir.empty()) throw usage_error("--synthetic needs --vocab FILE");
     o.vocab = o.model_dir + "/vocab.txt";
@@ -173,15 +163,43 @@ class classifier {
   const std::vector<std::string>& labels() const { return labels_; }
 
   prediction run(const bc1s::text::encoding& e) {
-    const std::size_t S = e.ids.size();
     prediction p;
+    const std::vector<std::vector<std::int32_t>> one = {e.ids};
+    run_all(one, 1, [&](std::size_t, prediction q) { p = std::move(q); });
+    return p;
+  }
+
+  // Every sentence in passes of up to `batch` (bc1s::nn::run_batched); on_result(index,
+  // prediction) once per sentence. The workspace grows to the largest pass seen.
+  template <class OnResult>
+  void run_all(std::span<const std::vector<std::int32_t>> ids, std::size_t batch,
+               OnResult&& on_result) {
+    std::size_t longest = 0;
+    for (const auto& v : ids) longest = std::max(longest, v.size());
     std::visit(
         [&](auto& m) {
-          auto& [model, ws] = *m;
-          model.forward(ws, e.ids, e.attention_mask, 1, S, &pool_);
-          p.logits.assign(ws.logits().begin(), ws.logits().end());
+          using M = std::remove_cvref_t<decltype(m->model)>;
+          if (!m->ws || m->ws->max_batch() < batch || m->ws->max_seq() < longest) {
+            m->ws.reset();  // free the old one first
+            m->ws = std::make_unique<typename M::workspace>(
+                std::max(batch, m->ws_b), std::max(longest, m->ws_s), pool_.size());
+            m->ws_b = m->ws->max_batch();
+            m->ws_s = m->ws->max_seq();
+          }
+          bc1s::nn::run_batched(m->model, *m->ws, ids, batch, &pool_,
+                                [&](std::size_t i, const typename M::workspace& ws, std::size_t b) {
+                                  const auto l =
+                                      ws.logits().subspan(b * base::num_labels, base::num_labels);
+                                  on_result(i, make_prediction(l));
+                                });
         },
         model_);
+  }
+
+ private:
+  static prediction make_prediction(std::span<const float> logits) {
+    prediction p;
+    p.logits.assign(logits.begin(), logits.end());
     float mx = p.logits[0];
     for (float l : p.logits) mx = std::max(mx, l);
     float sum = 0;
@@ -191,19 +209,17 @@ class classifier {
       if (p.probs[k] > p.probs[p.label]) p.label = k;
     return p;
   }
-
- private:
   template <class WT>
   struct loaded {
     bc1s::nn::distilbert<base, WT> model;
-    typename bc1s::nn::distilbert<base, WT>::workspace ws;
+    std::unique_ptr<typename bc1s::nn::distilbert<base, WT>::workspace> ws;
+    std::size_t ws_b = 1, ws_s = 16;
   };
   template <class WT>
   std::unique_ptr<loaded<WT>> make(const options& o) {
     using M = bc1s::nn::distilbert<base, WT>;
     auto m = o.synthetic_seed ? M::synthetic(*o.synthetic_seed) : M::load(o.model_dir);
-    return std::make_unique<loaded<WT>>(
-        loaded<WT>{std::move(m), typename M::workspace(1, o.max_length, o.threads)});
+    return std::make_unique<loaded<WT>>(loaded<WT>{std::move(m), nullptr});
   }
   bc1s::runtime::thread_pool pool_;
   std::variant<std::unique_ptr<loaded<bc1s::half>>, std::unique_ptr<loaded<float>>> model_;
@@ -227,102 +243,21 @@ std::string format_result(const classifier& c, const std::string& text, const pr
   return c.label_name(p.label) + buf;
 }
 
-// Encodes one line as [CLS] pieces [SEP], truncated to --max-length (logged with --verbose).
-// `where` names the line in messages ("stdin line 3"). Throws for invalid UTF-8 and for a line
-// without any token (empty, or only whitespace and control characters).
-bc1s::text::encoding encode_line(const bc1s::text::tokenizer& tok, std::string_view text,
-                                 const options& o, const std::string& where) {
-  if (text.empty()) throw std::invalid_argument("empty line, nothing to classify");
-  bc1s::text::encoding e;
-  try {
-    e = tok.encode(text, {.max_length = o.max_length});
-  } catch (const std::length_error&) {
-    if (o.verbose) {
-      const std::size_t n = tok.tokenize_ids(text).size() + 2;
-      std::fprintf(stderr,
-                   "bc1s-classify: %s: %zu tokens with [CLS] and [SEP], truncated to %zu "
-                   "(--max-length)\n",
-                   where.c_str(), n, o.max_length);
-    }
-    e = tok.encode(text, {.max_length = o.max_length, .truncation = true});
-  }
-  if (e.ids.size() <= 2) {
-    throw std::invalid_argument("no tokens (only whitespace or control characters)");
-  }
-  return e;
-}
-
-// Splits a TSV line on tabs.
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : line) {
-    if (ch == '\t') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (ch != '\r') {
-      cur += ch;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-// The --input file, read (and its header checked) before the model loads.
-struct tsv_file {
-  struct row {
-    std::size_t line_no;  // 1-based line in the file
-    std::string line;
-  };
-  std::size_t columns = 0;
-  int col_sentence = -1, col_label = -1;
-  std::vector<row> rows;
-};
-
-tsv_file read_tsv(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw std::runtime_error(path + ": is a directory, expected a TSV file (--input)");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open the file (--input)");
-  std::string line;
-  if (!std::getline(in, line)) {
-    throw std::runtime_error(path + ": empty file (expected a header line with `sentence`)");
-  }
-  tsv_file t;
-  const auto header = split_tabs(line);
-  t.columns = header.size();
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    if (header[i] == "sentence") t.col_sentence = int(i);
-    if (header[i] == "label") t.col_label = int(i);
-  }
-  if (t.col_sentence < 0) {
-    throw std::runtime_error(path + ": no `sentence` column in the header line");
-  }
-  for (std::size_t n = 2; std::getline(in, line); ++n) {
-    if (line.empty() || line == "\r") continue;
-    t.rows.push_back({n, std::move(line)});
-  }
-  if (in.bad()) throw std::runtime_error(path + ": read error");
-  if (t.rows.empty()) throw std::runtime_error(path + ": no sentences after the header line");
-  return t;
-}
-
 // Throughput (and accuracy) go to stdout, or to stderr with --json so stdout stays JSON lines.
 int run_file(const options& o, const tsv_file& file, classifier& c,
              const bc1s::text::tokenizer& tok) {
   const auto& rows = file.rows;
   const int col_sentence = file.col_sentence, col_label = file.col_label;
-  std::size_t correct = 0, labelled = 0, done = 0, rejected = 0;
-  double tok_s = 0, inf_s = 0;
-  const bool bar = isatty(STDERR_FILENO) != 0;
-  bool bar_shown = false;
+  std::size_t correct = 0, labelled = 0, rejected = 0;
   const auto t0 = clock_type::now();
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const std::string where = o.input + ":" + std::to_string(rows[i].line_no);
+  // 1. Parse and encode every row; a bad row is reported and left out.
+  std::vector<std::vector<std::int32_t>> ids;
+  std::vector<std::string> texts;
+  std::vector<int> labels;
+  for (const auto& row : rows) {
+    const std::string where = o.input + ":" + std::to_string(row.line_no);
     try {
-      const auto f = split_tabs(rows[i].line);
+      const auto f = split_tabs(row.line);
       if (int(f.size()) <= std::max(col_sentence, col_label)) {
         throw std::invalid_argument("expected " + std::to_string(file.columns) +
                                     " tab-separated columns, got " + std::to_string(f.size()));
@@ -336,38 +271,46 @@ int run_file(const options& o, const tsv_file& file, classifier& c,
         }
         if (label < 0) throw std::invalid_argument("label '" + l + "' is not 0, 1 or a label name");
       }
-      auto t = clock_type::now();
-      const auto e = encode_line(tok, text, o, where);
-      tok_s += seconds_since(t);
-      t = clock_type::now();
-      const auto p = c.run(e);
-      inf_s += seconds_since(t);
-      ++done;
-      if (label >= 0) {
-        ++labelled;
-        if (int(p.label) == label) ++correct;
-      }
-      if (o.json) std::cout << format_result(c, text, p, true) << '\n';
+      ids.push_back(encode_line(tok, text, o.max_length, o.verbose, "bc1s-classify", where).ids);
+      texts.push_back(text);
+      labels.push_back(label);
     } catch (const std::exception& e) {
-      if (bar_shown) std::fputc('\n', stderr);
-      bar_shown = false;
       std::fprintf(stderr, "bc1s-classify: %s: %s\n", where.c_str(), e.what());
       ++rejected;
     }
-    if (bar && (i % 16 == 0 || i + 1 == rows.size())) {
-      const std::size_t w = 40, filled = (i + 1) * w / rows.size();
+  }
+  const double tok_s = seconds_since(t0);
+  // 2. Inference in passes of up to --batch sentences; results printed in input order.
+  const auto t1 = clock_type::now();
+  std::vector<prediction> preds(ids.size());
+  const bool bar = isatty(STDERR_FILENO) != 0;
+  const std::size_t chunk = std::max<std::size_t>(64, o.batch);
+  for (std::size_t first = 0; first < ids.size(); first += chunk) {
+    const std::size_t n = std::min(chunk, ids.size() - first);
+    c.run_all(std::span(ids).subspan(first, n), o.batch,
+              [&](std::size_t i, prediction p) { preds[first + i] = std::move(p); });
+    if (bar) {
+      const std::size_t w = 40, done = first + n, filled = done * w / ids.size();
       std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
-                   std::string(w - filled, ' ').c_str(), i + 1, rows.size());
-      bar_shown = true;
+                   std::string(w - filled, ' ').c_str(), done, ids.size());
     }
   }
-  const double total = seconds_since(t0);
-  if (bar_shown) std::fputc('\n', stderr);
+  if (bar && !ids.empty()) std::fputc('\n', stderr);
+  const double inf_s = seconds_since(t1), total = seconds_since(t0);
+  for (std::size_t i = 0; i < preds.size(); ++i) {
+    if (labels[i] >= 0) {
+      ++labelled;
+      if (int(preds[i].label) == labels[i]) ++correct;
+    }
+    if (o.json) std::cout << format_result(c, texts[i], preds[i], true) << '\n';
+  }
+  const std::size_t done = preds.size();
   std::FILE* summary = o.json ? stderr : stdout;
   std::fflush(stdout);
   std::fprintf(summary,
-               "%zu sentences in %.2f s: %.1f sentences/s (tokenize %.3f s, inference %.2f s)\n",
-               done, total, double(done) / total, tok_s, inf_s);
+               "%zu sentences in %.2f s: %.1f sentences/s (tokenize %.3f s, inference %.2f s, "
+               "batch %zu)\n",
+               done, total, double(done) / total, tok_s, inf_s, o.batch);
   if (labelled > 0) {
     std::fprintf(summary, "accuracy: %.2f%% (%zu/%zu)\n",
                  100.0 * double(correct) / double(labelled), correct, labelled);
@@ -396,7 +339,7 @@ int run_stdin(const options& o, classifier& c, const bc1s::text::tokenizer& tok)
     const std::string where = "stdin line " + std::to_string(line_no);
     try {
       auto t = clock_type::now();
-      const auto e = encode_line(tok, line, o, where);
+      const auto e = encode_line(tok, line, o.max_length, o.verbose, "bc1s-classify", where);
       const double tk = seconds_since(t);
       t = clock_type::now();
       const auto p = c.run(e);
@@ -418,13 +361,6 @@ int run_stdin(const options& o, classifier& c, const bc1s::text::tokenizer& tok)
     std::fprintf(stderr, "bc1s-classify: %zu of %zu lines rejected\n", rejected, line_no);
   }
   return rejected > 0 ? 1 : 0;
-}
-
-// e.what() on one line (a message should never span lines, but make sure).
-std::string one_line(std::string s) {
-  for (char& ch : s)
-    if (ch == '\n' || ch == '\r') ch = ' ';
-  return s;
 }
 
 }  // namespace
