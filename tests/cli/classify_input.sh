@@ -33,6 +33,23 @@ tail -n 5 "$TMP/dev5.tsv" | cut -f1 | sed 's/ *$//' >"$TMP/texts"
 sed -E 's/.*"text":"(.*)"}$/\1/' "$TMP/json.out" | sed 's/ *$//' | diff - "$TMP/texts" ||
   fail "json: texts are not the file's sentences in order"
 
+# --batch 8: the same labels and probabilities (to 1e-5) as one at a time, in file order.
+run b1 "$CLASSIFY" "${MODEL[@]}" --input "$TMP/dev20.tsv" --json
+run b8 "$CLASSIFY" "${MODEL[@]}" --input "$TMP/dev20.tsv" --json --batch 8
+[ "$RC" = 0 ] || fail "b8: exit status $RC"
+check_json_lines "$TMP/b8.out" 20
+grep -qE '^20 sentences in .*batch 8\)$' "$TMP/b8.err" || fail "b8: no throughput line for batch 8"
+paste -d'|' <(sed -E 's/.*"label":"([A-Z]+)".*"probabilities":\[([^]]*)\].*/\1,\2/' "$TMP/b1.out") \
+  <(sed -E 's/.*"label":"([A-Z]+)".*"probabilities":\[([^]]*)\].*/\1,\2/' "$TMP/b8.out") |
+  awk -F'|' '{ split($1, a, ","); split($2, b, ",")
+               if (a[1] != b[1]) { print "line " NR ": " a[1] " vs " b[1]; bad = 1 }
+               for (i = 2; i <= 3; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > 1e-5) { print "line " NR ": " d; bad = 1 } } }
+             END { exit bad }' || fail "batch 8 differs from batch 1"
+sed -E 's/.*"text":"(.*)"}$/\1/' "$TMP/b8.out" | diff - <(sed -E 's/.*"text":"(.*)"}$/\1/' "$TMP/b1.out") ||
+  fail "b8: not in file order"
+run badbatch "$CLASSIFY" "${MODEL[@]}" --batch 4
+expect_error badbatch 2 "--batch needs --input FILE"
+
 # Without a label column: no accuracy line.
 cut -f1 "$TMP/dev20.tsv" | head -n 3 >"$TMP/nolabel.tsv"
 run nolabel "$CLASSIFY" "${MODEL[@]}" --input "$TMP/nolabel.tsv"
