@@ -1,9 +1,9 @@
 // Dynamic batching: many sentences of different lengths through one model, in few passes.
 //
-// Sentences are sorted into S buckets (lengths rounded up to a multiple of kBucket = 16 tokens,
-// one 64-byte unit of an fp32 row: the layout pads every row to that anyway), and each bucket is
-// cut into batches of at most max_batch sentences, run as one (B, C, 1, S) pass with S the
-// longest sentence of the batch and the others padded and masked. Results come back by input
+// Sentences are sorted by length into S buckets (lengths rounded up to a multiple of kBucket = 16
+// tokens, one 64-byte unit of an fp32 row: the layout pads every row to that anyway), and each
+// bucket is cut into batches of at most max_batch sentences, run as one (B, C, 1, S) pass with S
+// the longest sentence of the batch and the others padded and masked. Results come back by input
 // index, so the caller sees them in input order. A padded sentence gives the same result as the
 // same sentence alone, up to fp32 rounding (tests/nn/batching_test.cpp measures it).
 #pragma once
@@ -31,17 +31,17 @@ struct batch_plan {
   std::vector<std::size_t> index;
 };
 
-// Groups sentences of the given lengths into batches of at most max_batch, by bucket.
-// Within a bucket, sentences keep their input order (a stable sort).
+// Groups sentences of the given lengths into batches of at most max_batch, within a bucket,
+// shortest first (equal lengths keep their input order).
 inline std::vector<batch_plan> plan_batches(std::span<const std::size_t> lengths,
                                             std::size_t max_batch) {
   if (max_batch == 0) throw std::invalid_argument("bc1s::plan_batches: max_batch is 0");
   auto bucket = [](std::size_t n) { return (n + kBucket - 1) / kBucket; };
   std::vector<std::size_t> order(lengths.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return bucket(lengths[a]) < bucket(lengths[b]);
-  });
+  // By length: a batch then pads little (its sentences differ by a few tokens at most).
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
   std::vector<batch_plan> out;
   for (std::size_t i = 0; i < order.size();) {
     batch_plan p;
