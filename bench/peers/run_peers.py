@@ -439,7 +439,7 @@ def markdown(result: dict, stem: str) -> str:
         out.append("")
         head = "| B x S | " + " | ".join(engines) + " |"
         if mine and peers:
-            head += " best bc1s vs best peer |"
+            head += " bc1s speed-up (fastest peer ms / fastest bc1s ms; > 1: bc1s faster) |"
         out.append(head)
         out.append("|" + "---|" * (head.count("|") - 1))
         for b, s in st["shapes"]:
