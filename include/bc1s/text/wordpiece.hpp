@@ -116,7 +116,8 @@ class tokenizer {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+      // parse_error, and out_of_range for a number beyond double (e.g. 1e400).
       fail(std::string("malformed JSON (") + e.what() + ")");
     }
     if (!j.is_object()) fail("expected a JSON object at the top level");
