@@ -30,7 +30,7 @@ for rep in $(seq "$REPS"); do
     for b in 1 "$BATCH"; do
       line=$("$BUILD/examples/bc1s-classify" "${CLS[@]}" --input "$DATA/sst2/$split.tsv" \
         --threads "$THREADS" --batch "$b" | grep ' sentences in ')
-      n=$(awk '{print $1}' <<<"$line"); s=$(awk '{print $4}' <<<"$line"); r=$(awk '{print $7}' <<<"$line")
+      n=$(awk '{print $1}' <<<"$line"); s=$(awk '{print $4}' <<<"$line"); r=$(awk '{print $6}' <<<"$line")
       echo "bc1s-classify | ${CLS[0]#--} | $split | $n | $b | $THREADS | $s | $r"
       line=$("$BUILD/examples/bc1s-embed" "${EMB[@]}" --input "$DATA/sst2/$split.tsv" \
         --threads "$THREADS" --batch "$b" --verbose 2>&1 >/dev/null | grep ' sentences in ')
