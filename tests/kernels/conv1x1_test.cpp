@@ -122,13 +122,38 @@ TEST_P(Conv1x1Shapes, GeluEpilogueMatchesReference) {
 TEST_P(Conv1x1Shapes, ResidualEpilogueMatchesReference) {
   check<half, float>(GetParam(), mode::residual, 2);
 }
+TEST_P(Conv1x1Shapes, Fp32WeightsGeluTwoThreadsMatchesReference) {
+  check<float, float>(GetParam(), mode::gelu, 2);
+}
+TEST_P(Conv1x1Shapes, Fp32WeightsResidualTwoThreadsMatchesReference) {
+  check<float, float>(GetParam(), mode::residual, 2);
+}
 
+// The paths: fewer than 3 tiles of columns in all (B x S < 36 on AVX-512) run straight from the
+// input rows. The others run kKChunk = 192 input channels at a time (Cin = 17 .. 96: one chunk;
+// 768: 4; 3072: 16; 5000: 27) over blocks of tiles, read in place when the fp32 input is small
+// (Cin <= 1024, rows <= 256 floats apart, <= 512 KiB in all) and packed otherwise (and always for
+// fp16 activations): a block may span batch items, and at Cin = 3072 holds at most 7 tiles of 12
+// columns on AVX-512 (14 of 6 on AVX2). Cin = 22000 is too wide for one packed tile and runs
+// straight from the rows at any S.
 INSTANTIATE_TEST_SUITE_P(Shapes, Conv1x1Shapes,
                          ::testing::Values(shape{1, 7, 5, 1}, shape{3, 33, 24, 7},
                                            shape{1, 2, 768, 31}, shape{3, 40, 17, 32},
                                            shape{1, 96, 64, 33}, shape{3, 64, 96, 127},
                                            shape{1, 768, 768, 128}, shape{1, 3072, 768, 129},
-                                           shape{1, 768, 3072, 33}, shape{3, 8, 768, 512}));
+                                           shape{1, 768, 3072, 33}, shape{3, 8, 768, 512},
+                                           // B > 1 with S below one tile: tiles of 8 columns.
+                                           shape{8, 70, 200, 8},
+                                           // Rows over 1 KiB apart: packed, in 2 blocks of up to
+                                           // 64 tiles spanning batch items.
+                                           shape{4, 50, 300, 260},
+                                           // Cin = 3072, S not a multiple of the tile, blocks
+                                           // spanning batch items.
+                                           shape{3, 40, 3072, 101}, shape{1, 33, 3072, 250},
+                                           // Cin not a multiple of the chunk, 4 tiles a block.
+                                           shape{2, 35, 5000, 50},
+                                           // Too wide to pack: straight from the rows.
+                                           shape{1, 3, 22000, 40}));
 
 TEST(Conv1x1, MultiThreadedEqualsSingleThreaded) {
   const std::size_t cout = 200, cin = 96, S = 45, B = 3;
@@ -142,6 +167,61 @@ TEST(Conv1x1, MultiThreadedEqualsSingleThreaded) {
   bc1s::conv1x1(packed, in, o1, bc1s::epi::gelu{}, &p1);
   bc1s::conv1x1(packed, in, o2, bc1s::epi::gelu{}, &p2);
   for (std::size_t i = 0; i < o1.size(); ++i) ASSERT_EQ(o1.data()[i], o2.data()[i]) << "at " << i;
+}
+
+// The packed path splits (block, panel range) tasks over the threads; every output is still summed
+// in the same order, so any thread count gives the same bits. Cin = 3072, S = 200, B = 2: 2 x 17
+// tiles in 5 blocks (AVX-512) and 7 panels of 32 output channels.
+template <class WT>
+void check_threads_agree(std::size_t B, std::size_t cout, std::size_t cin, std::size_t S) {
+  const auto w = random_vector(cout * cin, 1, 0.1f);
+  const auto bias = random_vector(cout, 2, 0.1f);
+  bc1s::conv1x1_weights<WT> packed(cout, cin, w, bias);
+  bc1s::tensor<float, dyn_layout<float>> in(B, cin, S), res(B, cout, S), o1(B, cout, S),
+      o2(B, cout, S), o3(B, cout, S);
+  const auto x = random_vector(in.size(), 3, 1.0f);
+  std::copy(x.begin(), x.end(), in.data());
+  const auto r = random_vector(res.size(), 4, 1.0f);
+  std::copy(r.begin(), r.end(), res.data());
+  bc1s::runtime::thread_pool p2(2), p3(3);
+  bc1s::conv1x1(packed, in, o1, bc1s::epi::residual{res.cview()});
+  bc1s::conv1x1(packed, in, o2, bc1s::epi::residual{res.cview()}, &p2);
+  bc1s::conv1x1(packed, in, o3, bc1s::epi::residual{res.cview()}, &p3);
+  for (std::size_t b = 0; b < B; ++b) {
+    for (std::size_t m = 0; m < cout; ++m) {
+      for (std::size_t s = 0; s < S; ++s) {
+        ASSERT_EQ(o1(b, m, s), o2(b, m, s)) << "at " << b << ", " << m << ", " << s;
+        ASSERT_EQ(o1(b, m, s), o3(b, m, s)) << "at " << b << ", " << m << ", " << s;
+      }
+    }
+  }
+}
+TEST(Conv1x1, PackedPathThreadCountsAgreeFp16) {
+  check_threads_agree<half>(2, 200, 3072, 200);
+}
+TEST(Conv1x1, PackedPathThreadCountsAgreeFp32) {
+  check_threads_agree<float>(2, 200, 3072, 200);
+}
+
+// Back-to-back calls with different inputs of the same shape: the per-thread packed block must
+// not be reused from the previous call.
+TEST(Conv1x1, PackedBlockIsNotReusedAcrossCalls) {
+  const std::size_t cout = 64, cin = 768, S = 40;
+  const auto w = random_vector(cout * cin, 1, 0.1f);
+  bc1s::conv1x1_weights<half> packed(cout, cin, w, {});
+  bc1s::tensor<float, dyn_layout<float>> a(1, cin, S), b(1, cin, S), oa(1, cout, S), ob(1, cout, S),
+      oa2(1, cout, S);
+  const auto xa = random_vector(a.size(), 3, 1.0f), xb = random_vector(b.size(), 4, 1.0f);
+  std::copy(xa.begin(), xa.end(), a.data());
+  std::copy(xb.begin(), xb.end(), b.data());
+  bc1s::runtime::thread_pool pool(2);
+  bc1s::conv1x1(packed, a, oa, bc1s::epi::bias_only{}, &pool);
+  bc1s::conv1x1(packed, b, ob, bc1s::epi::bias_only{}, &pool);
+  bc1s::conv1x1(packed, a, oa2, bc1s::epi::bias_only{}, &pool);
+  for (std::size_t i = 0; i < oa.size(); ++i) ASSERT_EQ(oa.data()[i], oa2.data()[i]) << i;
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < oa.size(); ++i) differ += oa.data()[i] != ob.data()[i];
+  EXPECT_GT(differ, oa.size() / 2);
 }
 
 TEST(Conv1x1, StaticExtentsCompileAndRun) {

@@ -15,11 +15,16 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <cstddef>
+#include <cstring>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "bc1s/core/half.hpp"
@@ -47,20 +52,64 @@ inline constexpr std::size_t kPanelRows = 8;
 inline constexpr std::size_t kTileCols = 6;
 #endif
 static_assert(kPanelRows % simd::kFloatLanes == 0);
-// fp16 panels are widened to fp32 once per call when there are at least this many columns (S)
-// and at most kWidenMaxCin input channels (a 1024 x 32 fp32 panel is a 128 KiB stack buffer of
-// the thread running it). At Cin = 3072 a widened panel (384 KiB) competes for L2 with the
-// 1.5 MiB of activations at S = 128 and was measured slower than in-register conversion.
-inline constexpr std::size_t kWidenMinCols = 3 * kTileCols;
-inline constexpr std::size_t kWidenMaxCin = 1024;
-// Wide inputs (kWidenMaxCin < Cin <= kPackMaxCin) are packed per column tile (a stack buffer of
-// kPackMaxCin x kTileCols floats), and their panels taken in blocks of about kPanelBlockBytes.
-inline constexpr std::size_t kPackMaxCin = 4096;
+// Inputs with at least this many columns (B x S) take the packed path (below); fewer columns are
+// weight-streaming bound and run straight from the input rows, fp16 converted in registers.
+inline constexpr std::size_t kPackMinCols = 3 * kTileCols;
+// The packed path. The input's column tiles (kTileCols columns of one batch item) are copied,
+// k-major and as fp32, into a per-thread buffer of kPackBytes, a block of tiles at a time
+// (BLAS's packed B panel): the microkernel then reads one sequential stream per tile, the block
+// stays in L2 while every weight panel passes over it, and nothing is fetched with a row stride.
+#ifndef BC1S_CONV1X1_PACK_KIB
+inline constexpr std::size_t kPackBytes = std::size_t{1} << 20;
+#else
+inline constexpr std::size_t kPackBytes = std::size_t{BC1S_CONV1X1_PACK_KIB} << 10;
+#endif
+inline constexpr std::size_t kPackFloats = kPackBytes / sizeof(float);
+inline constexpr std::size_t kMaxBlockTiles = 64;
+#ifndef BC1S_CONV1X1_PACK_PAD
+inline constexpr std::size_t kPackPad = 16;
+#else
+inline constexpr std::size_t kPackPad = BC1S_CONV1X1_PACK_PAD;
+#endif
+// Input channels per K chunk: a weight panel is applied to the block's tiles kKChunk channels at
+// a time (the partial sums wait in a small buffer), so the panel's chunk (32 KiB of fp32 on
+// AVX-512; fp16 panels are widened to fp32 a chunk at a time) stays in L1 while the tiles stream
+// from L2. Widening once per chunk instead of in the inner loop matters on AVX-512, where
+// vcvtph2ps shares port 5 with the FMAs.
+#ifndef BC1S_CONV1X1_KCHUNK
+inline constexpr std::size_t kKChunk = 192;
+#else
+inline constexpr std::size_t kKChunk = BC1S_CONV1X1_KCHUNK;
+#endif
+#ifndef BC1S_CONV1X1_DIRECT_KIB
+inline constexpr std::size_t kDirectMaxBytes = std::size_t{512} << 10;
+#else
+inline constexpr std::size_t kDirectMaxBytes = std::size_t{BC1S_CONV1X1_DIRECT_KIB} << 10;
+#endif
+inline constexpr std::size_t kDirectMaxCin = 1024;
+inline constexpr std::size_t kDirectMaxLd = 256;
 // Software prefetch distance for weight panels, in bytes.
 inline constexpr std::size_t kPrefetchBytes = 2048;
-inline constexpr std::size_t kPanelBlockBytes = std::size_t{768} << 10;
-// Activations per column block: inputs above this are cut into balanced column blocks.
-inline constexpr std::size_t kActBlockBytes = std::size_t{1} << 20;
+#ifndef BC1S_CONV1X1_TASKS_PER_THREAD
+inline constexpr std::size_t kTasksPerThread = 3;
+#else
+inline constexpr std::size_t kTasksPerThread = BC1S_CONV1X1_TASKS_PER_THREAD;
+#endif
+
+// The packed-block buffer of the calling thread: fixed size, thread-local (no allocation per
+// call), tagged with the call and block it holds so that a thread taking several tasks of the
+// same block packs it once.
+struct conv1x1_pack_buffer {
+  alignas(64) float data[kPackFloats];
+  std::uint64_t call;
+  std::size_t block;
+};
+inline conv1x1_pack_buffer& conv1x1_thread_buffer() noexcept {
+  static thread_local conv1x1_pack_buffer buf;
+  return buf;
+}
+// Call numbers for the tags (0: none).
+inline std::atomic<std::uint64_t> conv1x1_calls{0};
 }  // namespace detail
 
 // Packed conv1x1 weights, storage WT (half or float), with static or dynamic channel counts.
@@ -157,27 +206,41 @@ inline constexpr bool is_residual_epi_v = false;
 template <class V>
 inline constexpr bool is_residual_epi_v<epi::residual<V>> = true;
 
-// One microkernel tile: acc[v][n] = bias + sum_k W[panel rows v][k] * in[k][s0 + n].
-// `in` points at column s0 of row 0 of one batch; ld is its row stride (padded S).
-template <std::size_t NR, class WT, class AT>
-inline void conv1x1_tile(const WT* __restrict wp, const float* __restrict bias,
+// One microkernel tile: acc[v][n] = init + sum_k W[panel rows v][k] * in[k][n], where init is the
+// bias (init == nullptr) or a tile of partial sums from the previous K chunk. `in` points at
+// column 0 of input row 0: a tensor row (ld: its padded S) or a packed tile (ld = kTileCols).
+// The result goes to tile[n][kPanelRows], which may be init.
+template <std::size_t NR, bool Prefetch, class WT, class AT>
+inline void conv1x1_tile(const WT* __restrict wp, const float* bias, const float* init,
                          const AT* __restrict in, std::size_t ld, std::size_t cin,
-                         float* __restrict tile /* [NR][kPanelRows] */) noexcept {
+                         float* tile /* [NR][kPanelRows] */) noexcept {
   using simd::fbatch;
   constexpr std::size_t L = simd::kFloatLanes;
   constexpr std::size_t V = kPanelRows / L;
   fbatch acc[V][NR];
+  if (init == nullptr) {
 #pragma GCC unroll 4
-  for (std::size_t v = 0; v < V; ++v) {
-    const fbatch b = fbatch::load_aligned(bias + v * L);
+    for (std::size_t v = 0; v < V; ++v) {
+      const fbatch b = fbatch::load_aligned(bias + v * L);
 #pragma GCC unroll 16
-    for (std::size_t n = 0; n < NR; ++n) acc[v][n] = b;
+      for (std::size_t n = 0; n < NR; ++n) acc[v][n] = b;
+    }
+  } else {
+#pragma GCC unroll 16
+    for (std::size_t n = 0; n < NR; ++n) {
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < V; ++v) {
+        acc[v][n] = fbatch::load_aligned(init + n * kPanelRows + v * L);
+      }
+    }
   }
   for (std::size_t k = 0; k < cin; ++k) {
-    // The panel streams from memory when S is small: ask for its lines ~kPrefetchBytes ahead
-    // (the hardware prefetcher alone kept one core near 5 GB/s here).
-    for (std::size_t o = 0; o < kPanelRows * sizeof(WT); o += 64) {
-      __builtin_prefetch(reinterpret_cast<const char*>(wp + k * kPanelRows) + kPrefetchBytes + o);
+    if constexpr (Prefetch) {
+      // The panel streams from memory when S is small: ask for its lines ~kPrefetchBytes ahead
+      // (the hardware prefetcher alone kept one core near 5 GB/s here).
+      for (std::size_t o = 0; o < kPanelRows * sizeof(WT); o += 64) {
+        __builtin_prefetch(reinterpret_cast<const char*>(wp + k * kPanelRows) + kPrefetchBytes + o);
+      }
     }
     fbatch w[V];
 #pragma GCC unroll 4
@@ -198,11 +261,12 @@ inline void conv1x1_tile(const WT* __restrict wp, const float* __restrict bias,
 }
 
 template <class WT, class AT>
-using tile_fn = void (*)(const WT*, const float*, const AT*, std::size_t, std::size_t, float*);
+using tile_fn = void (*)(const WT*, const float*, const float*, const AT*, std::size_t, std::size_t,
+                         float*);
 
-template <class WT, class AT, std::size_t... N>
+template <class WT, class AT, bool Prefetch, std::size_t... N>
 constexpr auto make_tile_table(std::index_sequence<N...>) {
-  return std::array<tile_fn<WT, AT>, sizeof...(N)>{&conv1x1_tile<N + 1, WT, AT>...};
+  return std::array<tile_fn<WT, AT>, sizeof...(N)>{&conv1x1_tile<N + 1, Prefetch, WT, AT>...};
 }
 
 }  // namespace detail
@@ -236,17 +300,11 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   using WT = typename W::storage_type;
   constexpr std::size_t P = detail::kPanelRows;
   constexpr std::size_t NR = detail::kTileCols;
-  static constexpr auto tiles = detail::make_tile_table<WT, AT>(std::make_index_sequence<NR>{});
-  static constexpr auto tiles_f32 =
-      detail::make_tile_table<float, AT>(std::make_index_sequence<NR>{});
-  static constexpr auto tiles_packed =
-      detail::make_tile_table<WT, float>(std::make_index_sequence<NR>{});
 
   const std::size_t B = x.b(), S = x.s(), cin = w.cin(), cout = w.cout();
-  const std::size_t ldi = x.mapping().padded_s();
+  const std::size_t panels = w.num_panels();
+  const std::size_t threads = pool == nullptr ? 1 : pool->size();
 
-  // Columns [s_begin, s_end) of batch b: every panel p in [p0, p1) (getter(p) -> its weights,
-  // fetched once per block), every column tile.
   // The epilogue of one tile (columns s0 .. s0+cols of panel p, batch b): GELU if asked, then
   // the transpose into the output rows, with the residual added if asked.
   auto finish = [&](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols, float* tile) {
@@ -268,93 +326,161 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
       }
     }
   };
-  auto run_block = [&](std::size_t b, std::size_t s_begin, std::size_t s_end, std::size_t p0,
-                       std::size_t p1, auto&& getter, const auto& table) {
-    alignas(64) float tile[NR * P];
-    const AT* xb = x.row(b, 0);
-    for (std::size_t p = p0; p < p1; ++p) {
-      const auto* wp = getter(p);
-      const float* bias = w.bias() + p * P;
-      for (std::size_t s0 = s_begin; s0 < s_end; s0 += NR) {
-        const std::size_t cols = std::min(NR, s_end - s0);
-        table[cols - 1](wp, bias, xb + s0, ldi, cin, tile);
-        finish(b, p, s0, cols, tile);
-      }
+  // tasks tasks, on the pool's threads if there is more than one.
+  auto run_tasks = [&](std::size_t tasks, auto&& body) {
+    if (threads == 1 || tasks == 1) {
+      for (std::size_t t = 0; t < tasks; ++t) body(t);
+    } else {
+      pool->parallel_for(tasks, body);
     }
   };
-  // Wide inputs (Cin above kWidenMaxCin): pack each column tile's activations contiguously,
-  // k-major (NR floats per input channel), once per block of panels whose weights stay in L2,
-  // so the microkernel reads two sequential streams instead of Cin rows a padded row apart.
-  auto run_packed = [&](std::size_t b, std::size_t p0, std::size_t p1) {
-    alignas(64) float apack[kPackMaxCin * NR];
-    alignas(64) float tile[NR * P];
-    const std::size_t block = std::max<std::size_t>(1, kPanelBlockBytes / (cin * P * sizeof(WT)));
-    for (std::size_t pb = p0; pb < p1; pb += block) {
-      const std::size_t pe = std::min(p1, pb + block);
-      for (std::size_t s0 = 0; s0 < S; s0 += NR) {
-        const std::size_t cols = std::min(NR, S - s0);
-        for (std::size_t k = 0; k < cin; ++k) {
-          const AT* src = x.row(b, k) + s0;
-          float* dst = apack + k * NR;
-          for (std::size_t n = 0; n < cols; ++n) dst[n] = to_float(src[n]);
-        }
-        for (std::size_t p = pb; p < pe; ++p) {
-          tiles_packed[cols - 1](w.panel(p), w.bias() + p * P, apack, NR, cin, tile);
-          finish(b, p, s0, cols, tile);
-        }
-      }
-    }
-  };
-  // Long sequences are cut into column blocks whose activations (Cin x block values) stay in
-  // L2 while every panel of the thread passes over them; otherwise each panel would stream the
-  // whole input (1.5 MiB at Cin = 768, S = 512; 6 MiB at Cin = 3072) from L3 or memory again.
-  // The blocks are balanced and whole tiles; an input that fits kActBlockBytes stays one block.
-  const std::size_t col_bytes = cin * sizeof(AT);
-  const std::size_t nblocks =
-      std::max<std::size_t>(1, (S * col_bytes + kActBlockBytes - 1) / kActBlockBytes);
-  const std::size_t block_cols = ((S + nblocks - 1) / nblocks + NR - 1) / NR * NR;
 
-  const bool packed = cin > kWidenMaxCin && cin <= kPackMaxCin && S >= kWidenMinCols;
-  auto run_panels = [&](std::size_t p0, std::size_t p1) {
-    for (std::size_t b = 0; b < B; ++b) {
-      if (packed) {
-        run_packed(b, p0, p1);
-        continue;
-      }
-      for (std::size_t s0 = 0; s0 < S; s0 += block_cols) {
-        const std::size_t s1 = std::min(S, s0 + block_cols);
-        if constexpr (std::is_same_v<WT, half>) {
-          // With several column tiles, widen each fp16 panel to fp32 once (into L2) and run the
-          // fp32 microkernel over it: the 512-bit vcvtph2ps shares port 5 with the FMAs on
-          // AVX-512 cores, so converting in the inner loop costs ~2 of every 26 FMA-port slots,
-          // while widening once costs 1 / (column tiles) of that. Few columns stay with
-          // in-register conversion: there streaming half the bytes is what counts.
-          if (s1 - s0 >= kWidenMinCols && cin <= kWidenMaxCin) {
-            alignas(64) float wide[kWidenMaxCin * P];
-            auto widened = [&](std::size_t p) {
-              simd::half_to_float(w.panel(p), wide, cin * P);
-              return static_cast<const float*>(wide);
-            };
-            run_block(b, s0, s1, p0, p1, widened, tiles_f32);
-            continue;
+  // Column tiles are numbered over the whole input: tile t is columns s0 .. s0 + cols of batch
+  // item t / tiles_per_b.
+  const std::size_t tiles_per_b = (S + NR - 1) / NR;
+  const std::size_t total_tiles = B * tiles_per_b;
+  // Packed tiles lie tile_stride floats apart: one cache line more than they need, so that the
+  // tiles' k rows do not all fall in the same L1 set (cin * NR floats is a multiple of 4 KiB at
+  // Cin = 768 or 3072) while they are written.
+  const std::size_t tile_stride = cin * NR + kPackPad;
+  const std::size_t max_tiles = std::min(kMaxBlockTiles, kPackFloats / tile_stride);
+
+  const std::size_t ldi = x.mapping().padded_s();
+  if (B * S < kPackMinCols || max_tiles == 0) {
+    // Few columns: every panel streams once per batch item (from memory in a forward pass), read
+    // once per column tile straight from the input rows, fp16 converted in registers (streaming
+    // half the bytes is what counts here).
+    static constexpr auto table =
+        detail::make_tile_table<WT, AT, true>(std::make_index_sequence<NR>{});
+    auto run_panels = [&](std::size_t p0, std::size_t p1) {
+      alignas(64) float tile[NR * P];
+      for (std::size_t b = 0; b < B; ++b) {
+        const AT* xb = x.row(b, 0);
+        for (std::size_t p = p0; p < p1; ++p) {
+          for (std::size_t s0 = 0; s0 < S; s0 += NR) {
+            const std::size_t cols = std::min(NR, S - s0);
+            table[cols - 1](w.panel(p), w.bias() + p * P, nullptr, xb + s0, ldi, cin, tile);
+            finish(b, p, s0, cols, tile);
           }
         }
-        run_block(
-            b, s0, s1, p0, p1, [&](std::size_t p) { return w.panel(p); }, tiles);
+      }
+    };
+    // Several panel ranges per thread, taken dynamically: a thread the OS preempts (another
+    // process on the machine) delays one small range, not half of the work.
+    const std::size_t tasks = std::min(panels, threads * kTasksPerThread);
+    run_tasks(tasks,
+              [&](std::size_t t) { run_panels(panels * t / tasks, panels * (t + 1) / tasks); });
+    return;
+  }
+
+  // The packed path (BLAS-style blocking). The tiles are cut into balanced blocks of at most
+  // max_tiles; a thread packs a block's tiles k-major (tile-major, then kTileCols floats per
+  // input channel) into its buffer once, then runs panels over it, kKChunk input channels at a
+  // time: the panel's chunk (widened to fp32 if stored as fp16) stays in L1 while the block's
+  // tiles stream through from L2, their partial sums kept in `partial` between chunks.
+  const std::size_t nblocks = (total_tiles + max_tiles - 1) / max_tiles;
+  const std::size_t nchunks = (cin + kKChunk - 1) / kKChunk;
+  // Panel ranges per block: about kTasksPerThread tasks per thread, a multiple of the thread count
+  // where the panels allow (equal tasks then end together).
+  std::size_t ranges = 1;
+  if (threads > 1) {
+    ranges = std::min(panels, (threads * kTasksPerThread + nblocks - 1) / nblocks);
+    while (ranges < panels && (nblocks * ranges) % threads != 0) ++ranges;
+  }
+  const std::uint64_t call = conv1x1_calls.fetch_add(1, std::memory_order_relaxed) + 1;
+
+  // Small fp32 inputs with few input channels are read in place (their rows are few and close
+  // together; packing them gains nothing), the others are packed.
+  bool direct = false;
+  if constexpr (std::is_same_v<AT, float>) {
+    direct = nblocks == 1 && cin <= kDirectMaxCin && ldi <= kDirectMaxLd &&
+             B * cin * ldi * sizeof(float) <= kDirectMaxBytes;
+  }
+  struct tile_ref {
+    const AT* src;  // row 0 of the tile's columns
+    std::size_t b, s0, cols;
+  };
+  // dst: tile-major, then kTileCols floats per input channel.
+  auto pack = [&](const tile_ref* tl, std::size_t nt, float* dst) {
+    for (std::size_t k = 0; k < cin; ++k) {
+      for (std::size_t i = 0; i < nt; ++i) {
+        const AT* src = tl[i].src + k * ldi;
+        float* d = dst + i * tile_stride + k * NR;
+        if constexpr (std::is_same_v<AT, float>) {
+          if (tl[i].cols == NR) {
+            std::memcpy(d, src, NR * sizeof(float));
+          } else {
+            for (std::size_t n = 0; n < tl[i].cols; ++n) d[n] = src[n];
+          }
+        } else {
+          simd::half_to_float(src, d, tl[i].cols);
+        }
       }
     }
   };
-  const std::size_t panels = w.num_panels();
-  if (pool == nullptr || pool->size() == 1 || panels == 1) {
-    run_panels(0, panels);
-  } else {
-    // Three ranges of panels per thread, taken dynamically: a thread the OS preempts (another
-    // process on the machine) delays one small range, not half of the work. The packed path
-    // re-packs activations per range, so it keeps one range per thread.
-    const std::size_t tasks = std::min(panels, pool->size() * (packed ? 1 : 3));
-    pool->parallel_for(
-        tasks, [&](std::size_t t) { run_panels(panels * t / tasks, panels * (t + 1) / tasks); });
-  }
+  auto run_block = [&](std::size_t blk, std::size_t p0, std::size_t p1) {
+    const std::size_t t0 = total_tiles * blk / nblocks, nt = total_tiles * (blk + 1) / nblocks - t0;
+    tile_ref tl[kMaxBlockTiles];
+    for (std::size_t i = 0; i < nt; ++i) {
+      const std::size_t b = (t0 + i) / tiles_per_b, s0 = (t0 + i) % tiles_per_b * NR;
+      tl[i] = {x.row(b, 0) + s0, b, s0, std::min(NR, S - s0)};
+    }
+    const float* xp = nullptr;
+    if (!direct) {
+      conv1x1_pack_buffer& buf = conv1x1_thread_buffer();
+      if (buf.call != call || buf.block != blk) {
+        pack(tl, nt, buf.data);
+        buf.call = call;
+        buf.block = blk;
+      }
+      xp = buf.data;
+    }
+    alignas(64) float tile[NR * P];
+    alignas(64) float partial[kMaxBlockTiles * NR * P];
+    for (std::size_t p = p0; p < p1; ++p) {
+      const float* bias = w.bias() + p * P;
+      for (std::size_t c = 0; c < nchunks; ++c) {
+        const std::size_t k0 = cin * c / nchunks, kc = cin * (c + 1) / nchunks - k0;
+        const bool first = c == 0, last = c + 1 == nchunks;
+        auto run_tiles = [&](const float* wp, const auto& table) {
+          for (std::size_t i = 0; i < nt; ++i) {
+            const tile_ref& r = tl[i];
+            float* part = partial + i * NR * P;
+            float* out = last ? tile : part;
+            const float* init = first ? nullptr : part;
+            if constexpr (std::is_same_v<AT, float>) {
+              if (direct) {
+                table[r.cols - 1](wp, bias, init, r.src + k0 * ldi, ldi, kc, out);
+              } else {
+                table[r.cols - 1](wp, bias, init, xp + i * tile_stride + k0 * NR, NR, kc, out);
+              }
+            } else {
+              table[r.cols - 1](wp, bias, init, xp + i * tile_stride + k0 * NR, NR, kc, out);
+            }
+            if (last) finish(r.b, p, r.s0, r.cols, tile);
+          }
+        };
+        if constexpr (std::is_same_v<WT, half>) {
+          // Widen the chunk once for all the block's tiles: the 512-bit vcvtph2ps shares port 5
+          // with the FMAs on AVX-512 cores, so converting in the inner loop would cost ~2 of
+          // every 26 FMA-port slots.
+          static constexpr auto table =
+              detail::make_tile_table<float, float, false>(std::make_index_sequence<NR>{});
+          alignas(64) float wide[kKChunk * P];
+          simd::half_to_float(w.panel(p) + k0 * P, wide, kc * P);
+          run_tiles(wide, table);
+        } else {
+          static constexpr auto table =
+              detail::make_tile_table<float, float, true>(std::make_index_sequence<NR>{});
+          run_tiles(w.panel(p) + k0 * P, table);
+        }
+      }
+    }
+  };
+  run_tasks(nblocks * ranges, [&](std::size_t t) {
+    const std::size_t blk = t / ranges, r = t % ranges;
+    run_block(blk, panels * r / ranges, panels * (r + 1) / ranges);
+  });
 }
 
 }  // namespace detail
