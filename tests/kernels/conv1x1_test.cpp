@@ -132,7 +132,7 @@ TEST_P(Conv1x1Shapes, Fp32WeightsResidualTwoThreadsMatchesReference) {
 // The paths: fewer than 3 tiles of columns in all (B x S < 36 on AVX-512) run straight from the
 // input rows. The others run kKChunk = 192 input channels at a time (Cin = 17 .. 96: one chunk;
 // 768: 4; 3072: 16; 5000: 27) over blocks of tiles, read in place when the fp32 input is small
-// (Cin <= 1024, rows <= 256 floats apart, <= 512 KiB in all) and packed otherwise (and always for
+// (Cin <= 1024, rows <= 256 floats apart, <= 1 MiB in all) and packed otherwise (and always for
 // fp16 activations): a block may span batch items, and at Cin = 3072 holds at most 7 tiles of 12
 // columns on AVX-512 (14 of 6 on AVX2). Cin = 22000 is too wide for one packed tile and runs
 // straight from the rows at any S.

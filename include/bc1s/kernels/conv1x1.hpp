@@ -5,13 +5,22 @@
 // Weights are packed once, at load, into panels of kPanelRows output channels stored k-major:
 //   panel p, input channel k, row r  ->  packed[(p * Cin + k) * kPanelRows + r]
 // so one k step of a panel is kPanelRows contiguous weights: whole SIMD vectors over output
-// channels, loaded (and converted from fp16 in registers when the storage is half) straight into
-// the FMA. The microkernel keeps a kPanelRows x NR tile of fp32 accumulators: vectors over output
+// channels. The microkernel keeps a kPanelRows x NR tile of fp32 accumulators: vectors over output
 // channels times NR sequence columns whose activations are broadcast. Each weight is read once per
 // NR columns, so with fp16 storage half the bytes stream in from memory as with fp32.
-// Accumulation is fp32 over the whole of Cin; the tile is transposed into the (Cout, S) rows on
-// store, where the fused epilogue (bias is the accumulator's initial value; GELU; residual add)
-// runs. Only the S valid columns are computed and written; padding lanes are left as they were.
+//
+// Two paths, BLAS-style:
+// - Few columns (B x S < 3 tiles): weight streaming is the limit. Each panel is read straight from
+//   the packed weights (fp16 converted in registers, prefetched ahead) against the input rows.
+// - Otherwise the column tiles of all batch items are cut into blocks that fit a 1 MiB per-thread
+//   buffer, each packed once (k-major, fp32: BLAS's packed B) unless the input is small enough to
+//   read in place; every panel of the thread then passes over the block kKChunk input channels at
+//   a time, the chunk (widened to fp32 once if stored as fp16) staying in L1 while the block's
+//   tiles stream from L2 and their partial sums wait in a small buffer. The input is read from
+//   memory once per call instead of once per block of panels.
+// Accumulation is fp32; the tile is transposed into the (Cout, S) rows on store, where the fused
+// epilogue (bias is the accumulator's initial value; GELU; residual add) runs. Only the S valid
+// columns are computed and written; padding lanes are left as they were.
 #pragma once
 
 #include <algorithm>
@@ -52,49 +61,40 @@ inline constexpr std::size_t kPanelRows = 8;
 inline constexpr std::size_t kTileCols = 6;
 #endif
 static_assert(kPanelRows % simd::kFloatLanes == 0);
-// Inputs with at least this many columns (B x S) take the packed path (below); fewer columns are
-// weight-streaming bound and run straight from the input rows, fp16 converted in registers.
+// Inputs with fewer columns (B x S) than this are weight-streaming bound: they run straight from
+// the input rows with fp16 converted in registers and prefetched (widening chunks instead was
+// measured 12-18% slower at S = 32 with weights from memory).
 inline constexpr std::size_t kPackMinCols = 3 * kTileCols;
-// The packed path. The input's column tiles (kTileCols columns of one batch item) are copied,
-// k-major and as fp32, into a per-thread buffer of kPackBytes, a block of tiles at a time
-// (BLAS's packed B panel): the microkernel then reads one sequential stream per tile, the block
-// stays in L2 while every weight panel passes over it, and nothing is fetched with a row stride.
-#ifndef BC1S_CONV1X1_PACK_KIB
+// The blocked path. Column tiles (kTileCols columns of one batch item) are taken in blocks of at
+// most kMaxBlockTiles whose packed form fits kPackBytes: packed once per call and thread into a
+// thread-local buffer (BLAS's packed B), k-major and fp32, each tile one sequential stream (the
+// unpacked rows of a long sequence are 2 KiB apart at S = 512: L1 set conflicts, a new page
+// every second row). The block stays in L2 while every weight panel of the thread passes over
+// it. Tiles lie kPackPad floats more than cin * kTileCols apart, so that their rows, written
+// together while packing, do not share one L1 set (cin * kTileCols * 4 bytes is a multiple of
+// 4 KiB at Cin = 768 or 3072).
 inline constexpr std::size_t kPackBytes = std::size_t{1} << 20;
-#else
-inline constexpr std::size_t kPackBytes = std::size_t{BC1S_CONV1X1_PACK_KIB} << 10;
-#endif
 inline constexpr std::size_t kPackFloats = kPackBytes / sizeof(float);
 inline constexpr std::size_t kMaxBlockTiles = 64;
-#ifndef BC1S_CONV1X1_PACK_PAD
 inline constexpr std::size_t kPackPad = 16;
-#else
-inline constexpr std::size_t kPackPad = BC1S_CONV1X1_PACK_PAD;
-#endif
 // Input channels per K chunk: a weight panel is applied to the block's tiles kKChunk channels at
-// a time (the partial sums wait in a small buffer), so the panel's chunk (32 KiB of fp32 on
-// AVX-512; fp16 panels are widened to fp32 a chunk at a time) stays in L1 while the tiles stream
-// from L2. Widening once per chunk instead of in the inner loop matters on AVX-512, where
-// vcvtph2ps shares port 5 with the FMAs.
-#ifndef BC1S_CONV1X1_KCHUNK
+// a time, the partial sums waiting in a small buffer, so that the chunk of the panel (24 KiB of
+// fp32 on AVX-512; fp16 panels are widened to fp32 a chunk at a time) stays in L1 while the
+// tiles stream from L2. Widening once per chunk instead of in the inner loop matters on AVX-512,
+// where vcvtph2ps shares port 5 with the FMAs. 192 was the best of 128 .. 1024 measured.
 inline constexpr std::size_t kKChunk = 192;
-#else
-inline constexpr std::size_t kKChunk = BC1S_CONV1X1_KCHUNK;
-#endif
-#ifndef BC1S_CONV1X1_DIRECT_KIB
-inline constexpr std::size_t kDirectMaxBytes = std::size_t{512} << 10;
-#else
-inline constexpr std::size_t kDirectMaxBytes = std::size_t{BC1S_CONV1X1_DIRECT_KIB} << 10;
-#endif
+// fp32 inputs this small (Cin <= kDirectMaxCin, rows <= kDirectMaxLd floats apart, in all <=
+// kDirectMaxBytes) are read in place by the blocked path: their rows are close and stay in L2,
+// and packing them cost 2-6% at S = 128 and 256 (the copy, not repaid), most with two threads,
+// each of which packs the whole block.
+inline constexpr std::size_t kDirectMaxBytes = std::size_t{1} << 20;
 inline constexpr std::size_t kDirectMaxCin = 1024;
 inline constexpr std::size_t kDirectMaxLd = 256;
 // Software prefetch distance for weight panels, in bytes.
 inline constexpr std::size_t kPrefetchBytes = 2048;
-#ifndef BC1S_CONV1X1_TASKS_PER_THREAD
+// Tasks per thread: several, taken dynamically, so that a thread the OS preempts (another process
+// on the machine) delays one small task, not half of the work.
 inline constexpr std::size_t kTasksPerThread = 3;
-#else
-inline constexpr std::size_t kTasksPerThread = BC1S_CONV1X1_TASKS_PER_THREAD;
-#endif
 
 // The packed-block buffer of the calling thread: fixed size, thread-local (no allocation per
 // call), tagged with the call and block it holds so that a thread taking several tasks of the
@@ -206,11 +206,15 @@ inline constexpr bool is_residual_epi_v = false;
 template <class V>
 inline constexpr bool is_residual_epi_v<epi::residual<V>> = true;
 
+// Software prefetch in the microkernel: none, or the weights' own lines kPrefetchBytes ahead (for
+// weights that stream from memory).
+enum class prefetch { none, ahead };
+
 // One microkernel tile: acc[v][n] = init + sum_k W[panel rows v][k] * in[k][n], where init is the
 // bias (init == nullptr) or a tile of partial sums from the previous K chunk. `in` points at
 // column 0 of input row 0: a tensor row (ld: its padded S) or a packed tile (ld = kTileCols).
 // The result goes to tile[n][kPanelRows], which may be init.
-template <std::size_t NR, bool Prefetch, class WT, class AT>
+template <std::size_t NR, prefetch PF, class WT, class AT>
 inline void conv1x1_tile(const WT* __restrict wp, const float* bias, const float* init,
                          const AT* __restrict in, std::size_t ld, std::size_t cin,
                          float* tile /* [NR][kPanelRows] */) noexcept {
@@ -235,7 +239,7 @@ inline void conv1x1_tile(const WT* __restrict wp, const float* bias, const float
     }
   }
   for (std::size_t k = 0; k < cin; ++k) {
-    if constexpr (Prefetch) {
+    if constexpr (PF == prefetch::ahead) {
       // The panel streams from memory when S is small: ask for its lines ~kPrefetchBytes ahead
       // (the hardware prefetcher alone kept one core near 5 GB/s here).
       for (std::size_t o = 0; o < kPanelRows * sizeof(WT); o += 64) {
@@ -264,9 +268,9 @@ template <class WT, class AT>
 using tile_fn = void (*)(const WT*, const float*, const float*, const AT*, std::size_t, std::size_t,
                          float*);
 
-template <class WT, class AT, bool Prefetch, std::size_t... N>
+template <class WT, class AT, prefetch PF, std::size_t... N>
 constexpr auto make_tile_table(std::index_sequence<N...>) {
-  return std::array<tile_fn<WT, AT>, sizeof...(N)>{&conv1x1_tile<N + 1, Prefetch, WT, AT>...};
+  return std::array<tile_fn<WT, AT>, sizeof...(N)>{&conv1x1_tile<N + 1, PF, WT, AT>...};
 }
 
 }  // namespace detail
@@ -339,9 +343,7 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   // item t / tiles_per_b.
   const std::size_t tiles_per_b = (S + NR - 1) / NR;
   const std::size_t total_tiles = B * tiles_per_b;
-  // Packed tiles lie tile_stride floats apart: one cache line more than they need, so that the
-  // tiles' k rows do not all fall in the same L1 set (cin * NR floats is a multiple of 4 KiB at
-  // Cin = 768 or 3072) while they are written.
+  // Packed tiles lie tile_stride floats apart (see kPackPad).
   const std::size_t tile_stride = cin * NR + kPackPad;
   const std::size_t max_tiles = std::min(kMaxBlockTiles, kPackFloats / tile_stride);
 
@@ -351,7 +353,7 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
     // once per column tile straight from the input rows, fp16 converted in registers (streaming
     // half the bytes is what counts here).
     static constexpr auto table =
-        detail::make_tile_table<WT, AT, true>(std::make_index_sequence<NR>{});
+        detail::make_tile_table<WT, AT, prefetch::ahead>(std::make_index_sequence<NR>{});
     auto run_panels = [&](std::size_t p0, std::size_t p1) {
       alignas(64) float tile[NR * P];
       for (std::size_t b = 0; b < B; ++b) {
@@ -365,19 +367,18 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
         }
       }
     };
-    // Several panel ranges per thread, taken dynamically: a thread the OS preempts (another
-    // process on the machine) delays one small range, not half of the work.
     const std::size_t tasks = std::min(panels, threads * kTasksPerThread);
     run_tasks(tasks,
               [&](std::size_t t) { run_panels(panels * t / tasks, panels * (t + 1) / tasks); });
     return;
   }
 
-  // The packed path (BLAS-style blocking). The tiles are cut into balanced blocks of at most
-  // max_tiles; a thread packs a block's tiles k-major (tile-major, then kTileCols floats per
-  // input channel) into its buffer once, then runs panels over it, kKChunk input channels at a
-  // time: the panel's chunk (widened to fp32 if stored as fp16) stays in L1 while the block's
-  // tiles stream through from L2, their partial sums kept in `partial` between chunks.
+  // The blocked path. The tiles are cut into balanced blocks of at most max_tiles (a block may
+  // span batch items); a task is one block and a range of panels. The thread running it packs
+  // the block into its buffer unless the buffer holds it already (this call, this block), then
+  // runs each panel over the block's tiles, kKChunk input channels at a time, the tiles' partial
+  // sums kept in `partial` between chunks. Every output sees the same chunks in the same order,
+  // whatever the thread count.
   const std::size_t nblocks = (total_tiles + max_tiles - 1) / max_tiles;
   const std::size_t nchunks = (cin + kKChunk - 1) / kKChunk;
   // Panel ranges per block: about kTasksPerThread tasks per thread, a multiple of the thread count
@@ -389,8 +390,7 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   }
   const std::uint64_t call = conv1x1_calls.fetch_add(1, std::memory_order_relaxed) + 1;
 
-  // Small fp32 inputs with few input channels are read in place (their rows are few and close
-  // together; packing them gains nothing), the others are packed.
+  // Small fp32 inputs are read in place (see kDirectMaxBytes).
   bool direct = false;
   if constexpr (std::is_same_v<AT, float>) {
     direct = nblocks == 1 && cin <= kDirectMaxCin && ldi <= kDirectMaxLd &&
@@ -442,21 +442,24 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
       for (std::size_t c = 0; c < nchunks; ++c) {
         const std::size_t k0 = cin * c / nchunks, kc = cin * (c + 1) / nchunks - k0;
         const bool first = c == 0, last = c + 1 == nchunks;
+        // The block's tiles over this chunk.
         auto run_tiles = [&](const float* wp, const auto& table) {
           for (std::size_t i = 0; i < nt; ++i) {
             const tile_ref& r = tl[i];
             float* part = partial + i * NR * P;
-            float* out = last ? tile : part;
-            const float* init = first ? nullptr : part;
+            const float* in;
+            std::size_t ld = NR;
             if constexpr (std::is_same_v<AT, float>) {
               if (direct) {
-                table[r.cols - 1](wp, bias, init, r.src + k0 * ldi, ldi, kc, out);
+                in = r.src + k0 * ldi;
+                ld = ldi;
               } else {
-                table[r.cols - 1](wp, bias, init, xp + i * tile_stride + k0 * NR, NR, kc, out);
+                in = xp + i * tile_stride + k0 * NR;
               }
             } else {
-              table[r.cols - 1](wp, bias, init, xp + i * tile_stride + k0 * NR, NR, kc, out);
+              in = xp + i * tile_stride + k0 * NR;
             }
+            table[r.cols - 1](wp, bias, first ? nullptr : part, in, ld, kc, last ? tile : part);
             if (last) finish(r.b, p, r.s0, r.cols, tile);
           }
         };
@@ -465,13 +468,13 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
           // with the FMAs on AVX-512 cores, so converting in the inner loop would cost ~2 of
           // every 26 FMA-port slots.
           static constexpr auto table =
-              detail::make_tile_table<float, float, false>(std::make_index_sequence<NR>{});
+              detail::make_tile_table<float, float, prefetch::none>(std::make_index_sequence<NR>{});
           alignas(64) float wide[kKChunk * P];
           simd::half_to_float(w.panel(p) + k0 * P, wide, kc * P);
           run_tiles(wide, table);
         } else {
-          static constexpr auto table =
-              detail::make_tile_table<float, float, true>(std::make_index_sequence<NR>{});
+          static constexpr auto table = detail::make_tile_table<float, float, prefetch::ahead>(
+              std::make_index_sequence<NR>{});
           run_tiles(w.panel(p) + k0 * P, table);
         }
       }
