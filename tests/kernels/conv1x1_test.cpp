@@ -68,14 +68,18 @@ void check(const shape& sh, mode md, std::size_t threads) {
       break;
   }
 
-  double max_abs = 0, max_ref = 0;
+  double max_abs = 0, max_ref = 0, max_sum_abs = 0;
   for (std::size_t b = 0; b < sh.B; ++b) {
     for (std::size_t m = 0; m < sh.cout; ++m) {
       for (std::size_t s = 0; s < sh.S; ++s) {
-        double acc = bias[m];
+        double acc = bias[m], sum_abs = 0;
         for (std::size_t k = 0; k < sh.cin; ++k) {
-          acc += double(round_to<WT>(w[m * sh.cin + k])) * double(bc1s::to_float(in(b, k, s)));
+          const double term =
+              double(round_to<WT>(w[m * sh.cin + k])) * double(bc1s::to_float(in(b, k, s)));
+          acc += term;
+          sum_abs += std::abs(term);
         }
+        max_sum_abs = std::max(max_sum_abs, sum_abs);
         if (md == mode::gelu) acc = 0.5 * acc * (1.0 + std::erf(acc / std::sqrt(2.0)));
         if (md == mode::residual) acc += double(bc1s::to_float(res(b, m, s)));
         const double got = bc1s::to_float(out(b, m, s));
@@ -97,11 +101,15 @@ void check(const shape& sh, mode md, std::size_t threads) {
   const double sum_terms = 0.1 * double(sh.cin) + 0.5 + 1.0;
   double tol = double(sh.cin) * std::ldexp(1.0, -24) * sum_terms + 1e-6;
   if constexpr (std::is_same_v<AT, half>) tol += std::ldexp(1.0, -11) * max_ref;
+  // (3) on AMX tiles (fp16 weights, enough columns, where the CPU and OS allow), each product is
+  //     within 3 * 2^-16 of the exact one (conv1x1_amx.hpp).
+  const bool amx = bc1s::conv1x1_uses_amx<WT>(sh.B * sh.S);
+  if (amx) tol += 3 * std::ldexp(1.0, -16) * max_sum_abs;
   std::printf(
-      "conv1x1 %s weights, %s acts, B=%zu Cout=%zu Cin=%zu S=%zu mode=%d threads=%zu: "
+      "conv1x1 %s weights, %s acts, B=%zu Cout=%zu Cin=%zu S=%zu mode=%d threads=%zu%s: "
       "max abs err %.3g (max |ref| %.3g, tol %.3g)\n",
       std::is_same_v<WT, half> ? "fp16" : "fp32", std::is_same_v<AT, half> ? "fp16" : "fp32", sh.B,
-      sh.cout, sh.cin, sh.S, int(md), threads, max_abs, max_ref, tol);
+      sh.cout, sh.cin, sh.S, int(md), threads, amx ? " (amx)" : "", max_abs, max_ref, tol);
   EXPECT_LE(max_abs, tol);
 }
 
@@ -122,6 +130,18 @@ TEST_P(Conv1x1Shapes, GeluEpilogueMatchesReference) {
 TEST_P(Conv1x1Shapes, ResidualEpilogueMatchesReference) {
   check<half, float>(GetParam(), mode::residual, 2);
 }
+// The FMA paths for fp16 weights, which AMX takes over where the CPU has it (the tests above then
+// check the AMX path): turned off for these, so that both are checked on such a machine.
+struct amx_off {
+  amx_off() { bc1s::simd::set_amx_enabled(false); }
+  ~amx_off() { bc1s::simd::set_amx_enabled(true); }
+};
+TEST_P(Conv1x1Shapes, Fp16WeightsFmaPathMatchesReference) {
+  amx_off off;
+  check<half, float>(GetParam(), mode::bias, 1);
+  check<half, half>(GetParam(), mode::gelu, 2);
+  check<half, float>(GetParam(), mode::residual, 2);
+}
 TEST_P(Conv1x1Shapes, Fp32WeightsGeluTwoThreadsMatchesReference) {
   check<float, float>(GetParam(), mode::gelu, 2);
 }
@@ -129,13 +149,16 @@ TEST_P(Conv1x1Shapes, Fp32WeightsResidualTwoThreadsMatchesReference) {
   check<float, float>(GetParam(), mode::residual, 2);
 }
 
-// The paths: fewer than 3 tiles of columns in all (B x S < 36 on AVX-512) run straight from the
-// input rows. The others run kKChunk = 192 input channels at a time (Cin = 17 .. 96: one chunk;
-// 768: 4; 3072: 16; 5000: 27) over blocks of tiles, read in place when the fp32 input is small
-// (Cin <= 1024, rows <= 256 floats apart, <= 1 MiB in all) and packed otherwise (and always for
-// fp16 activations): a block may span batch items, and at Cin = 3072 holds at most 7 tiles of 12
-// columns on AVX-512 (14 of 6 on AVX2). Cin = 22000 is too wide for one packed tile and runs
-// straight from the rows at any S.
+// The paths: on a CPU with AMX (and Linux granting it), fp16 weights with B x S >= 32 run on AMX
+// tiles, 256 input channels a chunk (Cin = 17 .. 96: one chunk, zero-padded to 32; 768: 3; 3072:
+// 12; 5000: 20; 22000: 86), in blocks of up to 16 position tiles of 16 (B = 3, S = 512: 96 tiles,
+// 6 blocks), odd tile counts ending on a single-tile pass. Otherwise: fewer than 3 tiles of columns
+// in all (B x S < 36 on AVX-512) run straight from the input rows. The others run kKChunk = 192
+// input channels at a time (Cin = 17 .. 96: one chunk; 768: 4; 3072: 16; 5000: 27) over blocks of
+// tiles, read in place when the fp32 input is small (Cin <= 1024, rows <= 256 floats apart, <= 1
+// MiB in all) and packed otherwise (and always for fp16 activations): a block may span batch items,
+// and at Cin = 3072 holds at most 7 tiles of 12 columns on AVX-512 (14 of 6 on AVX2). Cin = 22000
+// is too wide for one packed tile and runs straight from the rows at any S.
 INSTANTIATE_TEST_SUITE_P(Shapes, Conv1x1Shapes,
                          ::testing::Values(shape{1, 7, 5, 1}, shape{3, 33, 24, 7},
                                            shape{1, 2, 768, 31}, shape{3, 40, 17, 32},
@@ -263,3 +286,20 @@ TEST(Conv1x1, RuntimeShapeErrorsNameTheKernel) {
 }
 
 }  // namespace
+
+// Which path runs: AMX for fp16 weights from 32 columns, where the CPU and OS allow; never for fp32
+// weights (whose FMA path is the exact reference users ask for) or when turned off.
+TEST(Conv1x1, AmxPathIsChosenByStorageAndColumns) {
+  EXPECT_FALSE(bc1s::conv1x1_uses_amx<float>(512));
+  EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(31));
+  {
+    amx_off off;
+    EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(512));
+  }
+  if (!bc1s::simd::amx_enabled()) {
+    GTEST_SKIP() << "no AMX in this build or process (BC1S_HAS_AMX = " << BC1S_HAS_AMX
+                 << "): the FMA paths ran every case";
+  }
+  EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(32));
+  EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(512));
+}

@@ -1,0 +1,277 @@
+// conv1x1 on AMX tiles, for fp16 weights and many columns (B x S >= kMinCols).
+//
+// AMX multiplies bf16 tiles into fp32 accumulators (TDPBF16PS: 16 x 16 outputs, 32 products
+// each, per instruction). bf16 keeps 8 significant bits, so each operand is split in two:
+// - an fp16 weight w (11 significant bits) is exactly whi + wlo, both bf16 (whi: w truncated to
+//   8 bits, wlo: the 3 bits left);
+// - an fp32 activation x is xhi + xlo + e, both bf16 rounded to nearest: |xlo| <= 2^-8 |x|,
+//   |e| <= 2^-16 |x|;
+// and w * x is taken as whi*xhi + wlo*xhi + whi*xlo: three tile products instead of one. What is
+// dropped, wlo*xlo and w*e, is within 3 * 2^-16 of |w x|, a fifth of the fp16 rounding of the
+// weights themselves (2^-12). The products accumulate in fp32, as on the FMA path. Three products
+// at 512 per cycle still outrun AVX-512's 32 FMAs per cycle, so this path is about 1.6-1.8x the FMA
+// path on one core at S = 128 (bench/conv1x1_bench.cpp).
+//
+// Roles: the activations are the A operand (a tile row is one sequence position, 32 input
+// channels), so they are packed and transposed once per call; the weights are the B operand,
+// whose VNNI layout (row j: the pairs (k = 2j, 2j + 1) of 16 output channels) is two rows of a
+// k-major weight panel interleaved, so the fp16 panels need no other layout and are widened and
+// split a chunk of input channels at a time, into L1. The accumulator tiles are (positions x
+// output channels): the tile layout the FMA path's epilogue (`finish`) already takes.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "bc1s/core/half.hpp"
+#include "bc1s/core/tensor.hpp"
+#include "bc1s/simd/amx.hpp"
+
+#if BC1S_HAS_AMX
+
+namespace bc1s::detail::amx {
+
+inline constexpr std::size_t kRows = 16;   // sequence positions per A tile
+inline constexpr std::size_t kK = 32;      // input channels per k block (one tile's depth)
+inline constexpr std::size_t kGroup = 16;  // output channels per B tile
+// Inputs with fewer columns (B x S) than this take the FMA paths: below it, splitting the
+// weights costs more than the tiles win.
+inline constexpr std::size_t kMinCols = 32;
+// k blocks per weight chunk: 8 (256 input channels) widen and split into 32 KiB that stay in L1
+// while the block's position tiles pass.
+inline constexpr std::size_t kChunkBlocks = 8;
+// Position tiles per task block: their partial sums (16 x 32 floats each) wait in 32 KiB.
+inline constexpr std::size_t kMaxBlockTiles = 16;
+// uint16 per packed (position tile, k block): the hi tile, then the lo tile.
+inline constexpr std::size_t kActBlock = 2 * kRows * kK;
+// uint16 per k block of a converted weight chunk: hi of groups 0 and 1, then lo of both.
+inline constexpr std::size_t kWeightBlock = 4 * kK / 2 * kGroup * 2;
+
+// Words of bf16 pairs: low half a's top 16 bits (even k), high half b's (odd k).
+inline __m512i pair_words(__m512 a, __m512 b) noexcept {
+  const __m512i hi = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  return _mm512_ternarylogic_epi32(_mm512_castps_si512(b), hi,
+                                   _mm512_srli_epi32(_mm512_castps_si512(a), 16), 0xEA);
+}
+// v minus v truncated to bf16: exact in fp32 (for fp16 weights: exact in bf16 too).
+inline __m512 remainder(__m512 v) noexcept {
+  const __m512i hi = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  return _mm512_sub_ps(v, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), hi)));
+}
+// v rounded to bf16, to nearest even (as an fp32 whose low 16 bits are zero).
+inline __m512 round_bf16(__m512 v) noexcept {
+  const __m512i bits = _mm512_castps_si512(v);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+  const __m512i r = _mm512_add_epi32(bits, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF)));
+  return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
+}
+
+template <class AT>
+inline __m512 load16(const AT* p, __mmask16 m) noexcept {
+  if constexpr (std::is_same_v<AT, float>) {
+    return _mm512_maskz_loadu_ps(m, p);
+  } else {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+  }
+}
+
+// One position tile: columns s0 .. s0 + cols of one batch item (src: row 0, column s0; rows ld
+// elements apart), all k blocks, to dst (kActBlock per k block). Rows past cols and channels past
+// cin are zeros.
+template <class AT>
+inline void pack_activations(const AT* src, std::size_t ld, std::size_t cols, std::size_t cin,
+                             std::size_t kblocks, std::uint16_t* dst) noexcept {
+  const auto m = static_cast<__mmask16>(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
+  alignas(64) std::uint32_t hw[kK / 2][kRows];
+  alignas(64) std::uint32_t lw[kK / 2][kRows];
+  for (std::size_t kb = 0; kb < kblocks; ++kb) {
+    for (std::size_t j = 0; j < kK / 2; ++j) {
+      const std::size_t k = kb * kK + 2 * j;
+      const __m512 a = k < cin ? load16(src + k * ld, m) : _mm512_setzero_ps();
+      const __m512 b = k + 1 < cin ? load16(src + (k + 1) * ld, m) : _mm512_setzero_ps();
+      // Rounded, not truncated: xlo is then within 2^-8 |x| and x - xhi - xlo within 2^-16 |x|.
+      const __m512 ha = round_bf16(a), hb = round_bf16(b);
+      _mm512_store_si512(hw[j], pair_words(ha, hb));
+      _mm512_store_si512(
+          lw[j], pair_words(round_bf16(_mm512_sub_ps(a, ha)), round_bf16(_mm512_sub_ps(b, hb))));
+    }
+    // Transpose to rows of positions (A tiles are row-major: position, then channel pairs).
+    auto* hi = reinterpret_cast<std::uint32_t*>(dst + kb * kActBlock);
+    auto* lo = hi + kRows * kK / 2;
+    for (std::size_t s = 0; s < kRows; ++s) {
+      for (std::size_t j = 0; j < kK / 2; ++j) {
+        hi[s * (kK / 2) + j] = hw[j][s];
+        lo[s * (kK / 2) + j] = lw[j][s];
+      }
+    }
+  }
+}
+
+// k blocks kb0 .. kb0 + nkb of a 32-row fp16 weight panel (k-major: row k is 32 halves) to dst in
+// VNNI B-tile form, kWeightBlock per k block: whi of output channels 0-15, whi of 16-31, wlo of
+// 0-15, wlo of 16-31. Channels past cin are zeros.
+inline void split_weights(const half* panel, std::size_t cin, std::size_t kb0, std::size_t nkb,
+                          std::uint16_t* dst) noexcept {
+  for (std::size_t kb = 0; kb < nkb; ++kb) {
+    for (std::size_t j = 0; j < kK / 2; ++j) {
+      const std::size_t k = (kb0 + kb) * kK + 2 * j;
+      const __m512i ra =
+          k < cin ? _mm512_loadu_si512(panel + k * 2 * kGroup) : _mm512_setzero_si512();
+      const __m512i rb =
+          k + 1 < cin ? _mm512_loadu_si512(panel + (k + 1) * 2 * kGroup) : _mm512_setzero_si512();
+      const __m512 a0 = _mm512_cvtph_ps(_mm512_castsi512_si256(ra));
+      const __m512 a1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(ra, 1));
+      const __m512 b0 = _mm512_cvtph_ps(_mm512_castsi512_si256(rb));
+      const __m512 b1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(rb, 1));
+      std::uint16_t* t = dst + kb * kWeightBlock + j * 2 * kGroup;
+      constexpr std::size_t kTile = kK / 2 * kGroup * 2;
+      _mm512_store_si512(t, pair_words(a0, b0));
+      _mm512_store_si512(t + kTile, pair_words(a1, b1));
+      _mm512_store_si512(t + 2 * kTile, pair_words(remainder(a0), remainder(b0)));
+      _mm512_store_si512(t + 3 * kTile, pair_words(remainder(a1), remainder(b1)));
+    }
+  }
+}
+
+// One or two position tiles (a0, a1: their packed k blocks) times one converted weight chunk
+// (nkb k blocks) into accumulators laid out [position][32 output channels]: initial values from
+// init0 / init1 (rows 128 bytes apart), results to out0 / out1 (the same layout; may equal init).
+template <bool Two>
+inline void tile_pass(const std::uint16_t* a0, const std::uint16_t* a1, const std::uint16_t* wc,
+                      std::size_t nkb, const float* init0, const float* init1, float* out0,
+                      float* out1) noexcept {
+  constexpr int kStride = 2 * kGroup * sizeof(float);
+  constexpr std::size_t kTile = kK / 2 * kGroup * 2;
+  _tile_loadd(0, init0, kStride);
+  _tile_loadd(1, init0 + kGroup, kStride);
+  if constexpr (Two) {
+    _tile_loadd(2, init1, kStride);
+    _tile_loadd(3, init1 + kGroup, kStride);
+  }
+  for (std::size_t kb = 0; kb < nkb; ++kb) {
+    const std::uint16_t* w = wc + kb * kWeightBlock;
+    const std::uint16_t* x0 = a0 + kb * kActBlock;
+    const std::uint16_t* x1 = a1 + kb * kActBlock;
+    // xhi * whi
+    _tile_loadd(4, x0, 64);
+    if constexpr (Two) _tile_loadd(5, x1, 64);
+    _tile_loadd(6, w, 64);
+    _tile_loadd(7, w + kTile, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    if constexpr (Two) {
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+    // xlo * whi
+    _tile_loadd(4, x0 + kActBlock / 2, 64);
+    if constexpr (Two) _tile_loadd(5, x1 + kActBlock / 2, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    if constexpr (Two) {
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+    // xhi * wlo
+    _tile_loadd(4, x0, 64);
+    if constexpr (Two) _tile_loadd(5, x1, 64);
+    _tile_loadd(6, w + 2 * kTile, 64);
+    _tile_loadd(7, w + 3 * kTile, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    if constexpr (Two) {
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+  }
+  _tile_stored(0, out0, kStride);
+  _tile_stored(1, out0 + kGroup, kStride);
+  if constexpr (Two) {
+    _tile_stored(2, out1, kStride);
+    _tile_stored(3, out1 + kGroup, kStride);
+  }
+}
+
+// The packed activations of the calling thread's current call: grown when a call needs more
+// (the first call at the largest shape allocates; later ones reuse it), shared read-only with the
+// pool's threads during the call.
+inline std::uint16_t* activation_buffer(std::size_t n) {
+  struct buffer {
+    std::unique_ptr<std::uint16_t[], aligned_delete> data;
+    std::size_t size = 0;
+  };
+  static thread_local buffer buf;
+  if (buf.size < n) {
+    buf.data.reset();
+    buf.data = aligned_zeros<std::uint16_t>(n);
+    buf.size = n;
+  }
+  return buf.data.get();
+}
+
+// The whole call: pack the activations (tasks over position tiles), then run tasks of (block of
+// position tiles, range of panels). finish(b, p, s0, cols, tile) is the caller's epilogue for
+// one position tile of panel p (tile: [position][32] floats, bias included).
+template <class AT, class W, class VX, class RunTasks, class Finish>
+void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per_thread,
+             RunTasks&& run_tasks, Finish&& finish) {
+  static_assert(W::kPanelRows == 2 * kGroup, "the AMX path takes panels of 32 output channels");
+  const std::size_t B = x.b(), S = x.s(), cin = w.cin(), panels = w.num_panels();
+  const std::size_t ldi = x.mapping().padded_s();
+  const std::size_t tiles_per_b = (S + kRows - 1) / kRows, total_tiles = B * tiles_per_b;
+  const std::size_t kblocks = (cin + kK - 1) / kK, tile_u16 = kblocks * kActBlock;
+
+  std::uint16_t* act = activation_buffer(total_tiles * tile_u16);
+  run_tasks(total_tiles, [&](std::size_t t) {
+    const std::size_t b = t / tiles_per_b, s0 = t % tiles_per_b * kRows;
+    pack_activations(x.row(b, 0) + s0, ldi, std::min(kRows, S - s0), cin, kblocks,
+                     act + t * tile_u16);
+  });
+
+  const std::size_t nblocks = (total_tiles + kMaxBlockTiles - 1) / kMaxBlockTiles;
+  std::size_t ranges = 1;
+  if (threads > 1) {
+    ranges = std::min(panels, (threads * tasks_per_thread + nblocks - 1) / nblocks);
+    while (ranges < panels && (nblocks * ranges) % threads != 0) ++ranges;
+  }
+  run_tasks(nblocks * ranges, [&](std::size_t task) {
+    const std::size_t blk = task / ranges, r = task % ranges;
+    const std::size_t p0 = panels * r / ranges, p1 = panels * (r + 1) / ranges;
+    const std::size_t t0 = total_tiles * blk / nblocks, nt = total_tiles * (blk + 1) / nblocks - t0;
+    simd::amx_scope scope;
+    alignas(64) float part[kMaxBlockTiles * kRows * 2 * kGroup];
+    alignas(64) float bias[kRows * 2 * kGroup];
+    alignas(64) std::uint16_t wc[kChunkBlocks * kWeightBlock];
+    for (std::size_t p = p0; p < p1; ++p) {
+      for (std::size_t s = 0; s < kRows; ++s) {
+        std::copy_n(w.bias() + p * 2 * kGroup, 2 * kGroup, bias + s * 2 * kGroup);
+      }
+      for (std::size_t kb0 = 0; kb0 < kblocks; kb0 += kChunkBlocks) {
+        const std::size_t nkb = std::min(kChunkBlocks, kblocks - kb0);
+        split_weights(w.panel(p), cin, kb0, nkb, wc);
+        for (std::size_t i = 0; i < nt; i += 2) {
+          const std::uint16_t* a0 = act + (t0 + i) * tile_u16 + kb0 * kActBlock;
+          float* c0 = part + i * kRows * 2 * kGroup;
+          float* c1 = c0 + kRows * 2 * kGroup;
+          const float* i0 = kb0 == 0 ? bias : c0;
+          const float* i1 = kb0 == 0 ? bias : c1;
+          if (i + 1 < nt) {
+            tile_pass<true>(a0, a0 + tile_u16, wc, nkb, i0, i1, c0, c1);
+          } else {
+            tile_pass<false>(a0, nullptr, wc, nkb, i0, nullptr, c0, nullptr);
+          }
+        }
+      }
+      for (std::size_t i = 0; i < nt; ++i) {
+        const std::size_t t = t0 + i, b = t / tiles_per_b, s0 = t % tiles_per_b * kRows;
+        finish(b, p, s0, std::min(kRows, S - s0), part + i * kRows * 2 * kGroup);
+      }
+    }
+  });
+}
+
+}  // namespace bc1s::detail::amx
+
+#endif  // BC1S_HAS_AMX
