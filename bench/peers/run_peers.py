@@ -27,7 +27,8 @@ Measured:
             unpadded: bc1s's (B, C, 1, S) layout already pads each row's storage to 64 bytes and
             its kernels compute only the S valid columns, so a sentence's own bucket is its length
             (--bucket N pads bc1s to multiples of N, masked, to show what padding costs); total
-            seconds and p50 / p99 per sentence.
+            seconds and p50 / p99 per sentence. Engines take turns in blocks of --workload-block
+            sentences (default 50), so that none runs while another's threads still spin.
   parity    the logits of every engine against pytorch-fp32 for one sentence at startup and for
             every latency shape (max abs diff; a warning above 1e-2, or above --int8-tol for
             onnxruntime-int8).
@@ -253,7 +254,7 @@ def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes,
         for row in latency:
             row["peak_rss_mb"] = round(rss[row["engine"]], 1)
 
-        # Workload: sentences one at a time, engines alternating per sentence.
+        # Workload: sentences one at a time (B = 1).
         if sentences:
             reqs = ["sentence " + str(len(ids)) + " " + " ".join(map(str, ids))
                     for ids in sentences]
@@ -262,16 +263,26 @@ def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes,
                     workers[e].ask(r)
             per: dict[str, list[float]] = {e: [] for e in engines}
             tokens: dict[str, int] = {e: 0 for e in engines}
+            # Engines alternate in blocks of --workload-block sentences (A's block, B's block,
+            # A's next block, ...): each engine serves a stream of requests as a server would,
+            # and no request starts while another engine's threads still spin from the request
+            # before (ONNX Runtime's workers spin for a while after each run, which took one of
+            # the two cores from whichever engine came next when engines alternated per
+            # sentence). Drift on the machine still falls on every engine alike.
             t0 = time.time()
-            for i, r in enumerate(reqs):
+            block = max(1, args.workload_block)
+            for i0 in range(0, len(reqs), block):
                 for e in engines:
-                    ms, s_run, _ = workers[e].ask(r)
-                    per[e].append(ms)
-                    tokens[e] += s_run
-                    if args.workload_gap_ms > 0:
-                        time.sleep(args.workload_gap_ms / 1e3)
-                if (i + 1) % 200 == 0:
-                    log(f"threads {threads} workload: {i + 1}/{len(reqs)} sentences, "
+                    time.sleep(args.gap_ms / 1e3)  # the previous engine's threads go quiet
+                    for r in reqs[i0:i0 + block]:
+                        ms, s_run, _ = workers[e].ask(r)
+                        per[e].append(ms)
+                        tokens[e] += s_run
+                        if args.workload_gap_ms > 0:
+                            time.sleep(args.workload_gap_ms / 1e3)
+                done = min(i0 + block, len(reqs))
+                if done % 200 < block or done == len(reqs):
+                    log(f"threads {threads} workload: {done}/{len(reqs)} sentences, "
                         f"{time.time() - t0:.0f} s")
             for e in engines:
                 a = np.asarray(per[e])
@@ -474,7 +485,8 @@ def markdown(result: dict, stem: str) -> str:
         out.append(f"### Workload: {n} SST-2 test sentences one at a time (B = 1)")
         out.append("")
         out.append("bc1s pads each sentence to the next multiple of "
-                   f"{st['bucket']} tokens; the peers run it unpadded.")
+                   f"{st['bucket']} tokens; the peers run it unpadded. Engines take turns in "
+                   f"blocks of {st.get('workload_block', 1)} sentences.")
         out.append("")
         out.append("| engine | threads | total s | p50 ms | p99 ms | tokens run |")
         out.append("|---|---|---|---|---|---|")
@@ -528,6 +540,9 @@ def parse_args(argv=None):
                     help="pause after each latency request, so no engine's spinning threads "
                          "overlap the next engine's run (default 150: OpenBLAS, under PyTorch, "
                          "busy-waits about 2^28 cycles after a call)")
+    ap.add_argument("--workload-block", type=int, default=50,
+                    help="workload sentences each engine runs before the next engine's turn "
+                         "(default 50)")
     ap.add_argument("--workload-gap-ms", type=float, default=2.0,
                     help="the same pause in the workload (default 2)")
     ap.add_argument("--int8-tol", type=float, default=0.1,
@@ -605,7 +620,8 @@ def main(argv=None) -> int:
             "engines": args.engines, "threads": args.threads,
             "shapes": [list(s) for s in args.shapes], "reps": args.reps, "warmup": args.warmup,
             "seed": args.seed, "bucket": args.bucket, "gap_ms": args.gap_ms,
-            "workload_gap_ms": args.workload_gap_ms, "peer_env": args.peer_env,
+            "workload_gap_ms": args.workload_gap_ms, "workload_block": args.workload_block,
+            "peer_env": args.peer_env,
             "torch_omp_wait_policy": args.torch_omp_wait_policy,
             "order": "warm-up rounds, then timed rounds A B C D E, B C D E A, ... (rotated "
                      "by one per round); workload: every engine per sentence, in order",

@@ -149,7 +149,7 @@ TEST_P(Conv1x1Shapes, Fp32WeightsResidualTwoThreadsMatchesReference) {
   check<float, float>(GetParam(), mode::residual, 2);
 }
 
-// The paths: on a CPU with AMX (and Linux granting it), fp16 weights with B x S >= 32 run on AMX
+// The paths: on a CPU with AMX (and Linux granting it), fp16 weights with B x S >= 28 run on AMX
 // tiles, 256 input channels a chunk (Cin = 17 .. 96: one chunk, zero-padded to 32; 768: 3; 3072:
 // 12; 5000: 20; 22000: 86), in blocks of up to 16 position tiles of 16 (B = 3, S = 512: 96 tiles,
 // 6 blocks), odd tile counts ending on a single-tile pass. Otherwise: fewer than 3 tiles of columns
@@ -287,11 +287,11 @@ TEST(Conv1x1, RuntimeShapeErrorsNameTheKernel) {
 
 }  // namespace
 
-// Which path runs: AMX for fp16 weights from 32 columns, where the CPU and OS allow; never for fp32
+// Which path runs: AMX for fp16 weights from 28 columns, where the CPU and OS allow; never for fp32
 // weights (whose FMA path is the exact reference users ask for) or when turned off.
 TEST(Conv1x1, AmxPathIsChosenByStorageAndColumns) {
   EXPECT_FALSE(bc1s::conv1x1_uses_amx<float>(512));
-  EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(31));
+  EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(27));
   {
     amx_off off;
     EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(512));
@@ -300,6 +300,6 @@ TEST(Conv1x1, AmxPathIsChosenByStorageAndColumns) {
     GTEST_SKIP() << "no AMX in this build or process (BC1S_HAS_AMX = " << BC1S_HAS_AMX
                  << "): the FMA paths ran every case";
   }
-  EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(32));
+  EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(28));
   EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(512));
 }
