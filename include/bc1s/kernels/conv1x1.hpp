@@ -9,7 +9,10 @@
 // channels times NR sequence columns whose activations are broadcast. Each weight is read once per
 // NR columns, so with fp16 storage half the bytes stream in from memory as with fp32.
 //
-// Two paths, BLAS-style:
+// Three paths:
+// - fp16 weights and B x S >= 28 columns, on a CPU with AMX that Linux lets this process use:
+//   AMX tiles (conv1x1_amx.hpp), weights split into bf16 pairs a chunk at a time, fp32 sums.
+// The FMA paths, BLAS-style, for everything else (and with BC1S_AMX=0):
 // - Few columns (B x S < 3 tiles): weight streaming is the limit. Each panel is read straight from
 //   the packed weights (fp16 converted in registers, prefetched ahead) against the input rows.
 // - Otherwise the column tiles of all batch items are cut into blocks that fit a 1 MiB per-thread
