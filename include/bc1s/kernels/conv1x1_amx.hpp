@@ -9,8 +9,8 @@
 // and w * x is taken as whi*xhi + wlo*xhi + whi*xlo: three tile products instead of one. What is
 // dropped, wlo*xlo and w*e, is within 3 * 2^-16 of |w x|, a fifth of the fp16 rounding of the
 // weights themselves (2^-12). The products accumulate in fp32, as on the FMA path. Three products
-// at 512 per cycle still outrun AVX-512's 32 FMAs per cycle, so this path is about 1.6-1.8x the FMA
-// path on one core at S = 128 (bench/conv1x1_bench.cpp).
+// at 512 per cycle still outrun AVX-512's 32 FMAs per cycle: on one core at S = 128 this path is
+// 1.6x (Cin = 3072) to 2.4x (Cin = 768) the FMA path (bench/RESULTS.md, BC1S_AMX=0 against 1).
 //
 // Roles: the activations are the A operand (a tile row is one sequence position, 32 input
 // channels), so they are packed and transposed once per call; the weights are the B operand,
