@@ -149,22 +149,27 @@ TEST_P(Conv1x1Shapes, Fp32WeightsResidualTwoThreadsMatchesReference) {
   check<float, float>(GetParam(), mode::residual, 2);
 }
 
-// The paths: on a CPU with AMX (and Linux granting it), fp16 weights with B x S >= 28 run on AMX
-// tiles, 256 input channels a chunk (Cin = 17 .. 96: one chunk, zero-padded to 32; 768: 3; 3072:
-// 12; 5000: 20; 22000: 86), in blocks of up to 16 position tiles of 16 (B = 3, S = 512: 96 tiles,
-// 6 blocks), odd tile counts ending on a single-tile pass. Otherwise: fewer than 3 tiles of columns
-// in all (B x S < 36 on AVX-512) run straight from the input rows. The others run kKChunk = 192
-// input channels at a time (Cin = 17 .. 96: one chunk; 768: 4; 3072: 16; 5000: 27) over blocks of
-// tiles, read in place when the fp32 input is small (Cin <= 1024, rows <= 256 floats apart, <= 1
-// MiB in all) and packed otherwise (and always for fp16 activations): a block may span batch items,
-// and at Cin = 3072 holds at most 7 tiles of 12 columns on AVX-512 (14 of 6 on AVX2). Cin = 22000
-// is too wide for one packed tile and runs straight from the rows at any S.
+// The paths: on a CPU with AMX (and Linux granting it), fp16 weights with B x S >= 12 run on AMX
+// tiles: tasks of one or two position tiles split each weight block as they go (fused_pass: B = 1,
+// S = 13 and 31; B = 2, S = 6, a pair of tiles from two batch items; Cin = 50 ends on a part
+// block); more tiles share weights split 256 input channels a chunk (Cin = 17 .. 96: one chunk,
+// zero-padded to 32; 768: 3; 3072: 12; 5000: 20; 22000: 86), in blocks of up to 16 position tiles
+// of 16 (B = 3, S = 512: 96 tiles, 6 blocks), odd tile counts ending on a single-tile pass.
+// Otherwise: fewer than 3 tiles of columns in all (B x S < 36 on AVX-512) run straight from the
+// input rows. The others run kKChunk = 192 input channels at a time (Cin = 17 .. 96: one chunk;
+// 768: 4; 3072: 16; 5000: 27) over blocks of tiles, read in place when the fp32 input is small (Cin
+// <= 1024, rows <= 256 floats apart, <= 1 MiB in all) and packed otherwise (and always for fp16
+// activations): a block may span batch items, and at Cin = 3072 holds at most 7 tiles of 12 columns
+// on AVX-512 (14 of 6 on AVX2). Cin = 22000 is too wide for one packed tile and runs straight from
+// the rows at any S.
 INSTANTIATE_TEST_SUITE_P(Shapes, Conv1x1Shapes,
                          ::testing::Values(shape{1, 7, 5, 1}, shape{3, 33, 24, 7},
                                            shape{1, 2, 768, 31}, shape{3, 40, 17, 32},
                                            shape{1, 96, 64, 33}, shape{3, 64, 96, 127},
                                            shape{1, 768, 768, 128}, shape{1, 3072, 768, 129},
                                            shape{1, 768, 3072, 33}, shape{3, 8, 768, 512},
+                                           shape{1, 100, 768, 13}, shape{2, 64, 3072, 6},
+                                           shape{1, 45, 50, 16},
                                            // B > 1 with S below one tile: tiles of 8 columns.
                                            shape{8, 70, 200, 8},
                                            // Rows over 1 KiB apart: packed, in 2 blocks of up to
@@ -287,11 +292,12 @@ TEST(Conv1x1, RuntimeShapeErrorsNameTheKernel) {
 
 }  // namespace
 
-// Which path runs: AMX for fp16 weights from 28 columns, where the CPU and OS allow; never for fp32
-// weights (whose FMA path is the exact reference users ask for) or when turned off.
+// Which path runs: AMX for fp16 weights from kMinCols (12) columns, where the CPU and OS allow;
+// never for fp32 weights (whose FMA path is the exact reference users ask for) or when turned off.
 TEST(Conv1x1, AmxPathIsChosenByStorageAndColumns) {
   EXPECT_FALSE(bc1s::conv1x1_uses_amx<float>(512));
-  EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(27));
+  constexpr std::size_t kMin = BC1S_AMX_MIN_COLS;
+  EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(kMin - 1));
   {
     amx_off off;
     EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(512));
@@ -300,6 +306,6 @@ TEST(Conv1x1, AmxPathIsChosenByStorageAndColumns) {
     GTEST_SKIP() << "no AMX in this build or process (BC1S_HAS_AMX = " << BC1S_HAS_AMX
                  << "): the FMA paths ran every case";
   }
-  EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(28));
+  EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(kMin));
   EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(512));
 }

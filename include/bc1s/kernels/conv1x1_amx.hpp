@@ -29,6 +29,16 @@
 #include "bc1s/core/tensor.hpp"
 #include "bc1s/simd/amx.hpp"
 
+// Inputs with fewer columns (B x S) than this take the FMA paths: below it, splitting the
+// weights (about 0.2 cycles per weight per call, and with one position tile as much work as the
+// tile products) costs more than the tiles win. Whole distilbert forward, 2 threads, medians,
+// FMA / AMX (fused_pass): S = 8 2.85 / 3.6 ms, 12 4.05 / 3.47, 16 5.2-6.1 / 3.6, 24 7.4-8.0 /
+// 5.2-5.5, 32 10.1-10.8 / 5.7-6.0. (Before fused_pass the crossover was 28 columns.)
+// -DBC1S_AMX_MIN_COLS=N overrides it, for measuring.
+#ifndef BC1S_AMX_MIN_COLS
+#define BC1S_AMX_MIN_COLS 12
+#endif
+
 #if BC1S_HAS_AMX
 
 namespace bc1s::detail::amx {
@@ -36,20 +46,19 @@ namespace bc1s::detail::amx {
 inline constexpr std::size_t kRows = 16;   // sequence positions per A tile
 inline constexpr std::size_t kK = 32;      // input channels per k block (one tile's depth)
 inline constexpr std::size_t kGroup = 16;  // output channels per B tile
-// Inputs with fewer columns (B x S) than this take the FMA paths: below it, splitting the
-// weights (about 0.2 cycles per weight per call) costs more than the tiles win. Whole distilbert
-// forward, 2 threads, medians of 15, FMA / AMX: S = 16 5.5 / 5.8 ms, 20 6.3 / 8.0, 24 7.6 / 8.0,
-// 28 8.8 / 8.0, 32 9.4 / 7.5, 48 14.3 / 9.6.
-inline constexpr std::size_t kMinCols = 28;
+// Inputs with fewer columns take the FMA paths (BC1S_AMX_MIN_COLS, above).
+inline constexpr std::size_t kMinCols = BC1S_AMX_MIN_COLS;
 // k blocks per weight chunk: 8 (256 input channels) widen and split into 32 KiB that stay in L1
 // while the block's position tiles pass.
 inline constexpr std::size_t kChunkBlocks = 8;
 // Position tiles per task block: their partial sums (16 x 32 floats each) wait in 32 KiB.
 inline constexpr std::size_t kMaxBlockTiles = 16;
+// uint16 per B tile (16 rows of 32 bf16).
+inline constexpr std::size_t kTile = kK / 2 * kGroup * 2;
 // uint16 per packed (position tile, k block): the hi tile, then the lo tile.
 inline constexpr std::size_t kActBlock = 2 * kRows * kK;
 // uint16 per k block of a converted weight chunk: hi of groups 0 and 1, then lo of both.
-inline constexpr std::size_t kWeightBlock = 4 * kK / 2 * kGroup * 2;
+inline constexpr std::size_t kWeightBlock = 4 * kTile;
 
 // Words of bf16 pairs: low half a's top 16 bits (even k), high half b's (odd k).
 inline __m512i pair_words(__m512 a, __m512 b) noexcept {
@@ -128,12 +137,49 @@ inline void split_weights(const half* panel, std::size_t cin, std::size_t kb0, s
       const __m512 b0 = _mm512_cvtph_ps(_mm512_castsi512_si256(rb));
       const __m512 b1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(rb, 1));
       std::uint16_t* t = dst + kb * kWeightBlock + j * 2 * kGroup;
-      constexpr std::size_t kTile = kK / 2 * kGroup * 2;
       _mm512_store_si512(t, pair_words(a0, b0));
       _mm512_store_si512(t + kTile, pair_words(a1, b1));
       _mm512_store_si512(t + 2 * kTile, pair_words(remainder(a0), remainder(b0)));
       _mm512_store_si512(t + 3 * kTile, pair_words(remainder(a1), remainder(b1)));
     }
+  }
+}
+
+// The three products of one k block (w: its converted weights) into accumulator tiles 0, 1 (and
+// 2, 3 for a second position tile): xhi * whi, xlo * whi, xhi * wlo.
+template <bool Two>
+inline void block_products(const std::uint16_t* x0, const std::uint16_t* x1,
+                           const std::uint16_t* w) noexcept {
+  // xhi * whi
+  _tile_loadd(4, x0, 64);
+  if constexpr (Two) _tile_loadd(5, x1, 64);
+  _tile_loadd(6, w, 64);
+  _tile_loadd(7, w + kTile, 64);
+  _tile_dpbf16ps(0, 4, 6);
+  _tile_dpbf16ps(1, 4, 7);
+  if constexpr (Two) {
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  // xlo * whi
+  _tile_loadd(4, x0 + kActBlock / 2, 64);
+  if constexpr (Two) _tile_loadd(5, x1 + kActBlock / 2, 64);
+  _tile_dpbf16ps(0, 4, 6);
+  _tile_dpbf16ps(1, 4, 7);
+  if constexpr (Two) {
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  // xhi * wlo
+  _tile_loadd(4, x0, 64);
+  if constexpr (Two) _tile_loadd(5, x1, 64);
+  _tile_loadd(6, w + 2 * kTile, 64);
+  _tile_loadd(7, w + 3 * kTile, 64);
+  _tile_dpbf16ps(0, 4, 6);
+  _tile_dpbf16ps(1, 4, 7);
+  if constexpr (Two) {
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
   }
 }
 
@@ -145,7 +191,6 @@ inline void tile_pass(const std::uint16_t* a0, const std::uint16_t* a1, const st
                       std::size_t nkb, const float* init0, const float* init1, float* out0,
                       float* out1) noexcept {
   constexpr int kStride = 2 * kGroup * sizeof(float);
-  constexpr std::size_t kTile = kK / 2 * kGroup * 2;
   _tile_loadd(0, init0, kStride);
   _tile_loadd(1, init0 + kGroup, kStride);
   if constexpr (Two) {
@@ -156,43 +201,74 @@ inline void tile_pass(const std::uint16_t* a0, const std::uint16_t* a1, const st
     const std::uint16_t* w = wc + kb * kWeightBlock;
     const std::uint16_t* x0 = a0 + kb * kActBlock;
     const std::uint16_t* x1 = a1 + kb * kActBlock;
-    // xhi * whi
-    _tile_loadd(4, x0, 64);
-    if constexpr (Two) _tile_loadd(5, x1, 64);
-    _tile_loadd(6, w, 64);
-    _tile_loadd(7, w + kTile, 64);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    if constexpr (Two) {
-      _tile_dpbf16ps(2, 5, 6);
-      _tile_dpbf16ps(3, 5, 7);
-    }
-    // xlo * whi
-    _tile_loadd(4, x0 + kActBlock / 2, 64);
-    if constexpr (Two) _tile_loadd(5, x1 + kActBlock / 2, 64);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    if constexpr (Two) {
-      _tile_dpbf16ps(2, 5, 6);
-      _tile_dpbf16ps(3, 5, 7);
-    }
-    // xhi * wlo
-    _tile_loadd(4, x0, 64);
-    if constexpr (Two) _tile_loadd(5, x1, 64);
-    _tile_loadd(6, w + 2 * kTile, 64);
-    _tile_loadd(7, w + 3 * kTile, 64);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    if constexpr (Two) {
-      _tile_dpbf16ps(2, 5, 6);
-      _tile_dpbf16ps(3, 5, 7);
-    }
+    block_products<Two>(x0, x1, w);
   }
   _tile_stored(0, out0, kStride);
   _tile_stored(1, out0 + kGroup, kStride);
   if constexpr (Two) {
     _tile_stored(2, out1, kStride);
     _tile_stored(3, out1 + kGroup, kStride);
+  }
+}
+
+// One or two position tiles times a whole weight panel, splitting the weights one k block at a
+// time into a small ring, interleaved with the tile products: the vector units split block kb + 1
+// while the tile unit multiplies block kb, so a pass costs about the larger of the two instead
+// of their sum. For few columns (the weights used by at most two position tiles per call) this
+// is what makes AMX pay: the split is then as much work as the products. With one position
+// tile, the two correction products go to accumulators of their own (tiles 2, 3), so no
+// accumulator waits on a chain of three products per block; they are added at the end.
+// Results to out0 / out1 ([position][32 output channels]), bias rows from bias.
+template <bool Two>
+inline void fused_pass(const std::uint16_t* a0, const std::uint16_t* a1, const half* panel,
+                       std::size_t cin, std::size_t kblocks, const float* bias, float* out0,
+                       float* out1) noexcept {
+  constexpr int kStride = 2 * kGroup * sizeof(float);
+  constexpr std::size_t kRing = 4;
+  alignas(64) std::uint16_t ring[kRing][kWeightBlock];
+  _tile_loadd(0, bias, kStride);
+  _tile_loadd(1, bias + kGroup, kStride);
+  if constexpr (Two) {
+    _tile_loadd(2, bias, kStride);
+    _tile_loadd(3, bias + kGroup, kStride);
+  } else {
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  split_weights(panel, cin, 0, 1, ring[0]);
+  for (std::size_t kb = 0; kb < kblocks; ++kb) {
+    const std::uint16_t* w = ring[kb % kRing];
+    const std::uint16_t* x0 = a0 + kb * kActBlock;
+    if constexpr (Two) {
+      block_products<true>(x0, a1 + kb * kActBlock, w);
+    } else {
+      _tile_loadd(4, x0, 64);
+      _tile_loadd(5, x0 + kActBlock / 2, 64);
+      _tile_loadd(6, w, 64);
+      _tile_loadd(7, w + kTile, 64);
+      _tile_dpbf16ps(0, 4, 6);  // xhi * whi
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);  // xlo * whi
+      _tile_dpbf16ps(3, 5, 7);
+      _tile_loadd(6, w + 2 * kTile, 64);
+      _tile_loadd(7, w + 3 * kTile, 64);
+      _tile_dpbf16ps(2, 4, 6);  // xhi * wlo
+      _tile_dpbf16ps(3, 4, 7);
+    }
+    if (kb + 1 < kblocks) split_weights(panel, cin, kb + 1, 1, ring[(kb + 1) % kRing]);
+  }
+  _tile_stored(0, out0, kStride);
+  _tile_stored(1, out0 + kGroup, kStride);
+  if constexpr (Two) {
+    _tile_stored(2, out1, kStride);
+    _tile_stored(3, out1 + kGroup, kStride);
+  } else {
+    alignas(64) float corr[kRows * 2 * kGroup];
+    _tile_stored(2, corr, kStride);
+    _tile_stored(3, corr + kGroup, kStride);
+    for (std::size_t i = 0; i < kRows * 2 * kGroup; i += 16) {
+      _mm512_store_ps(out0 + i, _mm512_add_ps(_mm512_load_ps(out0 + i), _mm512_load_ps(corr + i)));
+    }
   }
 }
 
@@ -249,6 +325,20 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     for (std::size_t p = p0; p < p1; ++p) {
       for (std::size_t s = 0; s < kRows; ++s) {
         std::copy_n(w.bias() + p * 2 * kGroup, 2 * kGroup, bias + s * 2 * kGroup);
+      }
+      if (nt <= 2) {
+        const std::uint16_t* a0 = act + t0 * tile_u16;
+        if (nt == 2) {
+          fused_pass<true>(a0, a0 + tile_u16, w.panel(p), cin, kblocks, bias, part,
+                           part + kRows * 2 * kGroup);
+        } else {
+          fused_pass<false>(a0, nullptr, w.panel(p), cin, kblocks, bias, part, nullptr);
+        }
+        for (std::size_t i = 0; i < nt; ++i) {
+          const std::size_t t = t0 + i, b = t / tiles_per_b, s0 = t % tiles_per_b * kRows;
+          finish(b, p, s0, std::min(kRows, S - s0), part + i * kRows * 2 * kGroup);
+        }
+        continue;
       }
       for (std::size_t kb0 = 0; kb0 < kblocks; kb0 += kChunkBlocks) {
         const std::size_t nkb = std::min(kChunkBlocks, kblocks - kb0);
