@@ -53,6 +53,11 @@ inline constexpr std::size_t kMinCols = BC1S_AMX_MIN_COLS;
 inline constexpr std::size_t kChunkBlocks = 8;
 // Position tiles per task block: their partial sums (16 x 32 floats each) wait in 32 KiB.
 inline constexpr std::size_t kMaxBlockTiles = 16;
+// Software prefetch distance in the weight panels, bytes (BC1S_AMX_PREFETCH overrides it).
+#ifndef BC1S_AMX_PREFETCH
+#define BC1S_AMX_PREFETCH 4096
+#endif
+inline constexpr std::size_t kPrefetch = BC1S_AMX_PREFETCH;
 // uint16 per B tile (16 rows of 32 bf16).
 inline constexpr std::size_t kTile = kK / 2 * kGroup * 2;
 // uint16 per packed (position tile, k block): the hi tile, then the lo tile.
@@ -128,6 +133,11 @@ inline void split_weights(const half* panel, std::size_t cin, std::size_t kb0, s
   for (std::size_t kb = 0; kb < nkb; ++kb) {
     for (std::size_t j = 0; j < kK / 2; ++j) {
       const std::size_t k = (kb0 + kb) * kK + 2 * j;
+      // Weights usually come from DRAM (85 MB for distilbert, read once per pass): fetch ahead
+      // of the hardware prefetcher, which does not cross 4 KiB pages.
+      _mm_prefetch(reinterpret_cast<const char*>(panel + k * 2 * kGroup) + kPrefetch, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(panel + k * 2 * kGroup) + kPrefetch + 64,
+                   _MM_HINT_T0);
       const __m512i ra =
           k < cin ? _mm512_loadu_si512(panel + k * 2 * kGroup) : _mm512_setzero_si512();
       const __m512i rb =
