@@ -10,8 +10,9 @@
 // NR columns, so with fp16 storage half the bytes stream in from memory as with fp32.
 //
 // Three paths:
-// - fp16 weights and B x S >= 28 columns, on a CPU with AMX that Linux lets this process use:
-//   AMX tiles (conv1x1_amx.hpp), weights split into bf16 pairs a chunk at a time, fp32 sums.
+// - fp16 weights and B x S >= BC1S_AMX_MIN_COLS (12) columns, on a CPU with AMX that Linux lets
+//   this process use: AMX tiles (conv1x1_amx.hpp), weights split into bf16 pairs (a block ahead
+//   of the tile products for one or two position tiles, a chunk at a time for more), fp32 sums.
 // The FMA paths, BLAS-style, for everything else (and with BC1S_AMX=0):
 // - Few columns (B x S < 3 tiles): weight streaming is the limit. Each panel is read straight from
 //   the packed weights (fp16 converted in registers, prefetched ahead) against the input rows.
