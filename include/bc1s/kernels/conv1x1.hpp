@@ -348,6 +348,30 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
       }
     }
   };
+#if BC1S_HAS_AMX
+  // The AMX path's epilogue: the tile comes as rows of output channels ([channel][16 positions]),
+  // so each output row is one contiguous run.
+  auto finish_rows = [&](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols,
+                         float* rows) {
+    const std::size_t m0 = p * P, nrows = std::min(P, cout - m0);
+    constexpr std::size_t kCols = amx::kRows;
+    if constexpr (std::is_same_v<Epi, epi::gelu>) {
+      for (std::size_t i = 0; i < nrows * kCols; i += simd::kFloatLanes) {
+        simd::gelu(simd::fbatch::load_aligned(rows + i)).store_aligned(rows + i);
+      }
+    }
+    for (std::size_t r = 0; r < nrows; ++r) {
+      auto* dst = y.row(b, m0 + r) + s0;
+      const float* v = rows + r * kCols;
+      if constexpr (detail::is_residual_epi_v<Epi>) {
+        const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
+        for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(v[n] + to_float(res[n]));
+      } else {
+        for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(v[n]);
+      }
+    }
+  };
+#endif
   // tasks tasks, on the pool's threads if there is more than one.
   auto run_tasks = [&](std::size_t tasks, auto&& body) {
     if (threads == 1 || tasks == 1) {
@@ -361,7 +385,7 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   // fp16 weights and enough columns: AMX tiles (conv1x1_amx.hpp), where the OS grants them.
   if constexpr (std::is_same_v<WT, half>) {
     if (conv1x1_uses_amx<WT>(B * S)) {
-      amx::conv1x1<AT>(w, x, threads, kTasksPerThread, run_tasks, finish);
+      amx::conv1x1<AT>(w, x, threads, kTasksPerThread, run_tasks, finish_rows);
       return;
     }
   }

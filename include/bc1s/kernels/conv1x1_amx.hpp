@@ -93,6 +93,44 @@ inline __m512 load16(const AT* p, __mmask16 m) noexcept {
   }
 }
 
+// 16 x 16 transpose of 32-bit words: r[i] lane j becomes r[j] lane i. 64 shuffles (unpack 32-bit
+// pairs, then 64-bit pairs, then 128-bit lanes twice) instead of 256 scalar moves.
+inline void transpose16(__m512i r[16]) noexcept {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  // u[4q + m], 128-bit lane L: rows 4q .. 4q + 3 of column 4L + m.
+  __m512i u[16];
+  for (int q = 0; q < 16; q += 4) {
+    u[q] = _mm512_unpacklo_epi64(t[q], t[q + 2]);
+    u[q + 1] = _mm512_unpackhi_epi64(t[q], t[q + 2]);
+    u[q + 2] = _mm512_unpacklo_epi64(t[q + 1], t[q + 3]);
+    u[q + 3] = _mm512_unpackhi_epi64(t[q + 1], t[q + 3]);
+  }
+  // Row 4L + m gathers lane L of u[m], u[4 + m], u[8 + m], u[12 + m].
+  for (int m = 0; m < 4; ++m) {
+    const __m512i v0 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x44);
+    const __m512i v1 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xEE);
+    const __m512i v2 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x44);
+    const __m512i v3 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xEE);
+    r[m] = _mm512_shuffle_i32x4(v0, v2, 0x88);
+    r[4 + m] = _mm512_shuffle_i32x4(v0, v2, 0xDD);
+    r[8 + m] = _mm512_shuffle_i32x4(v1, v3, 0x88);
+    r[12 + m] = _mm512_shuffle_i32x4(v1, v3, 0xDD);
+  }
+}
+
+// 16 rows of 16 words, src rows src_ld words apart, transposed to dst rows dst_ld words apart.
+inline void transpose16(const std::uint32_t* src, std::size_t src_ld, std::uint32_t* dst,
+                        std::size_t dst_ld) noexcept {
+  __m512i r[16];
+  for (std::size_t i = 0; i < 16; ++i) r[i] = _mm512_loadu_si512(src + i * src_ld);
+  transpose16(r);
+  for (std::size_t i = 0; i < 16; ++i) _mm512_storeu_si512(dst + i * dst_ld, r[i]);
+}
+
 // One position tile: columns s0 .. s0 + cols of one batch item (src: row 0, column s0; rows ld
 // elements apart), all k blocks, to dst (kActBlock per k block). Rows past cols and channels past
 // cin are zeros.
@@ -115,14 +153,18 @@ inline void pack_activations(const AT* src, std::size_t ld, std::size_t cols, st
     }
     // Transpose to rows of positions (A tiles are row-major: position, then channel pairs).
     auto* hi = reinterpret_cast<std::uint32_t*>(dst + kb * kActBlock);
-    auto* lo = hi + kRows * kK / 2;
-    for (std::size_t s = 0; s < kRows; ++s) {
-      for (std::size_t j = 0; j < kK / 2; ++j) {
-        hi[s * (kK / 2) + j] = hw[j][s];
-        lo[s * (kK / 2) + j] = lw[j][s];
-      }
-    }
+    transpose16(&hw[0][0], kRows, hi, kK / 2);
+    transpose16(&lw[0][0], kRows, hi + kRows * kK / 2, kK / 2);
   }
+}
+
+// An accumulator tile pair ([16 positions][32 output channels], rows 32 floats apart) to rows of
+// output channels: rows[c * 16 + s], the layout of the (C, S) output rows.
+inline void tile_to_rows(const float* part, float* rows) noexcept {
+  const auto* src = reinterpret_cast<const std::uint32_t*>(part);
+  auto* dst = reinterpret_cast<std::uint32_t*>(rows);
+  transpose16(src, 2 * kGroup, dst, kRows);
+  transpose16(src + kGroup, 2 * kGroup, dst + kGroup * kRows, kRows);
 }
 
 // k blocks kb0 .. kb0 + nkb of a 32-row fp16 weight panel (k-major: row k is 32 halves) to dst in
@@ -196,10 +238,12 @@ inline void block_products(const std::uint16_t* x0, const std::uint16_t* x1,
 // One or two position tiles (a0, a1: their packed k blocks) times one converted weight chunk
 // (nkb k blocks) into accumulators laid out [position][32 output channels]: initial values from
 // init0 / init1 (rows 128 bytes apart), results to out0 / out1 (the same layout; may equal init).
-template <bool Two>
+// after_block(kb) runs after each block's products (the caller's vector work, overlapping the
+// tile unit's).
+template <bool Two, class Hook>
 inline void tile_pass(const std::uint16_t* a0, const std::uint16_t* a1, const std::uint16_t* wc,
                       std::size_t nkb, const float* init0, const float* init1, float* out0,
-                      float* out1) noexcept {
+                      float* out1, Hook&& after_block) noexcept {
   constexpr int kStride = 2 * kGroup * sizeof(float);
   _tile_loadd(0, init0, kStride);
   _tile_loadd(1, init0 + kGroup, kStride);
@@ -212,6 +256,7 @@ inline void tile_pass(const std::uint16_t* a0, const std::uint16_t* a1, const st
     const std::uint16_t* x0 = a0 + kb * kActBlock;
     const std::uint16_t* x1 = a1 + kb * kActBlock;
     block_products<Two>(x0, x1, w);
+    after_block(kb);
   }
   _tile_stored(0, out0, kStride);
   _tile_stored(1, out0 + kGroup, kStride);
@@ -300,8 +345,8 @@ inline std::uint16_t* activation_buffer(std::size_t n) {
 }
 
 // The whole call: pack the activations (tasks over position tiles), then run tasks of (block of
-// position tiles, range of panels). finish(b, p, s0, cols, tile) is the caller's epilogue for
-// one position tile of panel p (tile: [position][32] floats, bias included).
+// position tiles, range of panels). finish(b, p, s0, cols, rows) is the caller's epilogue for
+// one position tile of panel p (rows: [output channel][16 positions] floats, bias included).
 template <class AT, class W, class VX, class RunTasks, class Finish>
 void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per_thread,
              RunTasks&& run_tasks, Finish&& finish) {
@@ -331,7 +376,15 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     simd::amx_scope scope;
     alignas(64) float part[kMaxBlockTiles * kRows * 2 * kGroup];
     alignas(64) float bias[kRows * 2 * kGroup];
-    alignas(64) std::uint16_t wc[kChunkBlocks * kWeightBlock];
+    alignas(64) float rows[2 * kGroup * kRows];
+    auto finish_tile = [&](std::size_t t, std::size_t p, const float* tile) {
+      const std::size_t b = t / tiles_per_b, s0 = t % tiles_per_b * kRows;
+      tile_to_rows(tile, rows);
+      finish(b, p, s0, std::min(kRows, S - s0), rows);
+    };
+    alignas(64) std::uint16_t wc[2][kChunkBlocks * kWeightBlock];
+    unsigned ring = 0;
+    bool primed = false;  // wc[ring] holds the chunk about to be multiplied
     for (std::size_t p = p0; p < p1; ++p) {
       for (std::size_t s = 0; s < kRows; ++s) {
         std::copy_n(w.bias() + p * 2 * kGroup, 2 * kGroup, bias + s * 2 * kGroup);
@@ -344,32 +397,44 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
         } else {
           fused_pass<false>(a0, nullptr, w.panel(p), cin, kblocks, bias, part, nullptr);
         }
-        for (std::size_t i = 0; i < nt; ++i) {
-          const std::size_t t = t0 + i, b = t / tiles_per_b, s0 = t % tiles_per_b * kRows;
-          finish(b, p, s0, std::min(kRows, S - s0), part + i * kRows * 2 * kGroup);
-        }
+        for (std::size_t i = 0; i < nt; ++i) finish_tile(t0 + i, p, part + i * kRows * 2 * kGroup);
         continue;
       }
+      // Chunks of kChunkBlocks k blocks, double-buffered: the next chunk (of this panel or the
+      // next) is split during this chunk's first pair of position tiles, one block after each
+      // block of products, so the vector units split while the tile unit multiplies.
       for (std::size_t kb0 = 0; kb0 < kblocks; kb0 += kChunkBlocks) {
         const std::size_t nkb = std::min(kChunkBlocks, kblocks - kb0);
-        split_weights(w.panel(p), cin, kb0, nkb, wc);
+        if (!primed) {
+          split_weights(w.panel(p), cin, kb0, nkb, wc[ring]);
+          primed = true;
+        }
+        const std::uint16_t* cur = wc[ring];
+        std::uint16_t* nxt = wc[ring ^ 1];
+        const bool last_chunk = kb0 + kChunkBlocks >= kblocks;
+        const std::size_t np = last_chunk ? p + 1 : p, nkb0 = last_chunk ? 0 : kb0 + kChunkBlocks;
+        const std::size_t nnkb = np < p1 ? std::min(kChunkBlocks, kblocks - nkb0) : 0;
         for (std::size_t i = 0; i < nt; i += 2) {
           const std::uint16_t* a0 = act + (t0 + i) * tile_u16 + kb0 * kActBlock;
           float* c0 = part + i * kRows * 2 * kGroup;
           float* c1 = c0 + kRows * 2 * kGroup;
           const float* i0 = kb0 == 0 ? bias : c0;
           const float* i1 = kb0 == 0 ? bias : c1;
+          auto split_next = [&](std::size_t kb) {
+            if (i == 0 && kb < nnkb)
+              split_weights(w.panel(np), cin, nkb0 + kb, 1, nxt + kb * kWeightBlock);
+          };
           if (i + 1 < nt) {
-            tile_pass<true>(a0, a0 + tile_u16, wc, nkb, i0, i1, c0, c1);
+            tile_pass<true>(a0, a0 + tile_u16, cur, nkb, i0, i1, c0, c1, split_next);
           } else {
-            tile_pass<false>(a0, nullptr, wc, nkb, i0, nullptr, c0, nullptr);
+            tile_pass<false>(a0, nullptr, cur, nkb, i0, nullptr, c0, nullptr, split_next);
           }
         }
+        if (nnkb > nkb)  // the next chunk is longer than this one: the rest of it now
+          split_weights(w.panel(np), cin, nkb0 + nkb, nnkb - nkb, nxt + nkb * kWeightBlock);
+        ring ^= 1;
       }
-      for (std::size_t i = 0; i < nt; ++i) {
-        const std::size_t t = t0 + i, b = t / tiles_per_b, s0 = t % tiles_per_b * kRows;
-        finish(b, p, s0, std::min(kRows, S - s0), part + i * kRows * 2 * kGroup);
-      }
+      for (std::size_t i = 0; i < nt; ++i) finish_tile(t0 + i, p, part + i * kRows * 2 * kGroup);
     }
   });
 }
