@@ -47,6 +47,17 @@ if ! "$PY" -c 'import onnx, onnxruntime, torch, transformers, matplotlib' >/dev/
   "$PY" -m pip install -q --disable-pip-version-check --no-input "$ONNX_REQ" 'numpy>=1.24,<2'
 fi
 
+# PyTorch's BLAS is whatever libblas.so.3 Debian's alternatives select: make sure it is OpenBLAS
+# (tools/setup_python.sh installs it), not the reference BLAS, 30x slower on PyTorch's matmuls.
+blas="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)"
+if [[ "$blas" != *openblas* ]]; then
+  log "libblas.so.3 is '${blas:-missing}', not OpenBLAS: running tools/setup_python.sh"
+  BC1S_VENV="$VENV" bash "$ROOT/tools/setup_python.sh"
+  blas="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)"
+  [[ "$blas" == *openblas* ]] || { log "PyTorch would run on '$blas'; install OpenBLAS first"; exit 1; }
+fi
+export BC1S_PEERS_BLAS="$blas"
+
 # Debian's OpenBLAS 0.3.21 (PyTorch's BLAS here) does not recognise newer Xeons and falls back to
 # its "Prescott" SSE3 kernels, several times slower: name the closest kernel set it has.
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then

@@ -367,6 +367,10 @@ def machine_info(args, manifest: dict) -> dict:
                  "build_type": cmake.get("CMAKE_BUILD_TYPE"),
                  "arch": cmake.get("BC1S_ARCH", "native")},
         "models": manifest,
+        # The libblas.so.3 PyTorch runs on (bench/peers/run.sh checks it is OpenBLAS).
+        "pytorch_blas": os.environ.get("BC1S_PEERS_BLAS") or os.path.realpath(
+            "/usr/lib/x86_64-linux-gnu/libblas.so.3"),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
     }
 
 
@@ -431,7 +435,10 @@ def markdown(result: dict, stem: str) -> str:
                f"{m['bc1s']['git_commit'][:10]}{' (dirty)' if m['bc1s']['git_dirty'] else ''}, "
                f"{m['bc1s']['compiler']}, {m['bc1s']['build_type']}, "
                f"BC1S_ARCH={m['bc1s']['arch']}. Peers: " + ", ".join(
-                   f"{k} {v}" for k, v in m["versions"].items() if v) + ".")
+                   f"{k} {v}" for k, v in m["versions"].items() if v) +
+               (f"; PyTorch's BLAS: `{m['pytorch_blas']}`" if m.get("pytorch_blas") else "") +
+               (f" (OPENBLAS_CORETYPE={m['openblas_coretype']})"
+                if m.get("openblas_coretype") else "") + ".")
     out.append("")
     out.append(f"Command: `{st['command']}`. Same weights (synthetic, seed {st['seed']}) and the "
                f"same token ids for every engine; each engine in its own worker process with "
