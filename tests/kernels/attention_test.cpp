@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "bc1s/kernels/attention.hpp"
@@ -17,15 +18,31 @@ using bc1s::half;
 template <class T>
 using dyn_layout = bc1s::layout_bc1s<T, bc1s::extents<dyn, dyn, dyn>>;
 
+// x rounded to `bits` significant bits (0: unchanged).
+float round_bits(float x, int bits) {
+  if (bits == 0 || x == 0.0f) return x;
+  int e = 0;
+  const double m = std::frexp(double(x), &e);  // |m| in [0.5, 1)
+  return float(std::ldexp(std::nearbyint(std::ldexp(m, bits)), e - bits));
+}
+
+// Significant bits of the inputs (0: all 24) and, when given, the tolerance to check against.
+struct operand_bits {
+  int q = 0, k = 0, v = 0;
+  double tol = 0;
+};
+
 template <class T, std::size_t H, std::size_t Q>
-void check(std::size_t B, std::size_t C, std::size_t S, std::size_t threads) {
+void check(std::size_t B, std::size_t C, std::size_t S, std::size_t threads,
+           operand_bits bits = {}) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   bc1s::tensor<T, dyn_layout<T>> q(B, C, S), k(B, C, S), v(B, C, S), ctx(B, C, S);
-  for (auto* t : {&q, &k, &v})
+  for (auto [t, nb] : {std::pair{&q, bits.q}, std::pair{&k, bits.k}, std::pair{&v, bits.v}})
     for (std::size_t b = 0; b < B; ++b)
       for (std::size_t c = 0; c < C; ++c)
-        for (std::size_t s = 0; s < S; ++s) (*t)(b, c, s) = bc1s::from_float<T>(2.0f * u(rng));
+        for (std::size_t s = 0; s < S; ++s)
+          (*t)(b, c, s) = bc1s::from_float<T>(round_bits(2.0f * u(rng), nb));
   // Batch b has S - 3*b real tokens (at least 1); the rest is padding.
   std::vector<float> mask(B * S, 0.0f);
   std::vector<std::size_t> valid(B);
@@ -71,9 +88,19 @@ void check(std::size_t B, std::size_t C, std::size_t S, std::size_t threads) {
   double tol =
       4.0 * double(D) * 4.0 * std::ldexp(1.0, -24) + double(S) * 2.0 * std::ldexp(1.0, -22) + 1e-6;
   if constexpr (std::is_same_v<T, half>) tol += 2.0 * std::ldexp(1.0, -11);
+  // On AMX tiles each product is within 3 * 2^-16 of the exact one (bf16 hi + lo operands): the
+  // scores, scaled by 1 / sqrt(D), are within 3 * 2^-16 * D * 4 / sqrt(D), amplified by 4 through
+  // the softmax as above; the context sum adds 3 * 2^-16 * 2.
+  const bool amx = std::is_same_v<T, float> && bc1s::attention_uses_amx(D, S, Q);
+  if (amx) {
+    tol = 4.0 * 3.0 * std::ldexp(1.0, -16) * double(D) * 4.0 / std::sqrt(double(D)) +
+          2.0 * 3.0 * std::ldexp(1.0, -16) + 1e-6;
+  }
+  if (bits.tol > 0) tol = bits.tol;
   std::printf(
-      "attention %s B=%zu C=%zu H=%zu S=%zu Q=%zu threads=%zu: max abs err %.3g (tol %.3g)\n",
-      std::is_same_v<T, half> ? "fp16" : "fp32", B, C, H, S, Q, threads, max_abs, tol);
+      "attention %s B=%zu C=%zu H=%zu S=%zu Q=%zu threads=%zu%s: max abs err %.3g (tol %.3g)\n",
+      std::is_same_v<T, half> ? "fp16" : "fp32", B, C, H, S, Q, threads, amx ? " (AMX)" : "",
+      max_abs, tol);
   EXPECT_LE(max_abs, tol);
   for (std::size_t b = 0; b < B; ++b)
     for (std::size_t c = 0; c < C; ++c)
@@ -97,12 +124,40 @@ TEST(Attention, Fp32Long) {
 TEST(Attention, HeadDim32) {
   check<float, 12, 32>(3, 384, 65, 2);
 }
+// The AMX path (where the machine has it) against the reference, with the FMA path's check too:
+// key counts that end inside a tile and a k block, queries that end inside a chunk, masks.
+TEST(Attention, AmxShapes) {
+  for (std::size_t S : {64, 65, 79, 96, 100}) {
+    check<float, 2, 32>(2, 128, S, 1);
+    check<float, 4, 32>(3, 128, S, 2);
+  }
+  bc1s::simd::set_amx_enabled(false);  // the same shapes on the FMA path
+  check<float, 2, 32>(2, 128, 79, 2);
+  bc1s::simd::set_amx_enabled(true);
+}
+
+// The bound above is a worst case, loose enough that it would pass with one of the two correction
+// products missing (measured: errors of 3e-3 .. 6e-3 then). Operands that split exactly make a
+// tight one: with one of q, k of 8 significant bits (exactly bf16: its lo part is 0) and the other
+// of 16 (exactly hi + lo), the three products are the exact scores, and the only error left in
+// them is fp32 accumulation, as on the FMA path; the context's products then err only by the
+// split of the fp32 probabilities, 2 * 2^-16 * sum p |v| <= 2^-14. Dropping any correction
+// product costs about 2^-9 relative: far outside.
+TEST(Attention, AmxCorrectionProducts) {
+  const std::size_t D = 64, S = 70;
+  const double tol = 4.0 * double(D) * 4.0 * std::ldexp(1.0, -24) +
+                     double(S) * 2.0 * std::ldexp(1.0, -22) + std::ldexp(1.0, -14) + 1e-6;
+  check<float, 2, 32>(2, 2 * D, S, 2, {.q = 8, .k = 16, .v = 8, .tol = tol});
+  check<float, 2, 32>(2, 2 * D, S, 2, {.q = 16, .k = 8, .v = 16, .tol = tol});
+}
+
 TEST(Attention, Fp16Storage) {
   for (std::size_t S : {1, 33, 128}) check<half, 4, 32>(3, 64, S, 2);
 }
 
 TEST(Attention, MultiThreadedEqualsSingleThreaded) {
-  const std::size_t B = 2, C = 64, S = 70;
+  // D = 32: the AMX path where the machine has it, then the FMA path.
+  const std::size_t B = 2, C = 128, S = 70;
   bc1s::tensor<float, dyn_layout<float>> q(B, C, S), k(B, C, S), v(B, C, S), c1(B, C, S),
       c2(B, C, S);
   std::mt19937 rng(1);
@@ -113,11 +168,15 @@ TEST(Attention, MultiThreadedEqualsSingleThreaded) {
       bc1s::attention_scratch_floats(S, 32, 1)),
       s2(bc1s::attention_scratch_floats(S, 32, 2));
   bc1s::runtime::thread_pool p2(2);
-  bc1s::attention<bc1s::head_split<64, 4>, bc1s::query_chunk<float, 32>>(q, k, v, c1,
-                                                                         {.scratch = s1});
-  bc1s::attention<bc1s::head_split<64, 4>, bc1s::query_chunk<float, 32>>(
-      q, k, v, c2, {.scratch = s2, .pool = &p2});
-  for (std::size_t i = 0; i < c1.size(); ++i) ASSERT_EQ(c1.data()[i], c2.data()[i]);
+  for (const bool amx : {true, false}) {
+    bc1s::simd::set_amx_enabled(amx);
+    bc1s::attention<bc1s::head_split<128, 4>, bc1s::query_chunk<float, 32>>(q, k, v, c1,
+                                                                            {.scratch = s1});
+    bc1s::attention<bc1s::head_split<128, 4>, bc1s::query_chunk<float, 32>>(
+        q, k, v, c2, {.scratch = s2, .pool = &p2});
+    for (std::size_t i = 0; i < c1.size(); ++i) ASSERT_EQ(c1.data()[i], c2.data()[i]) << amx;
+  }
+  bc1s::simd::set_amx_enabled(true);
 }
 
 TEST(Attention, RuntimeErrors) {

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "bc1s/core/tensor.hpp"
+#include "bc1s/kernels/attention_amx.hpp"
 #include "bc1s/kernels/checks.hpp"
 #include "bc1s/kernels/softmax.hpp"
 #include "bc1s/layout/heads.hpp"
@@ -46,6 +47,19 @@ struct attention_args {
 constexpr std::size_t attention_scratch_floats(std::size_t S, std::size_t Q,
                                                std::size_t threads) noexcept {
   return detail::round_up(S, 16) * Q * (threads == 0 ? 1 : threads);
+}
+
+// Whether attention on fp32 tensors with heads of D channels, S positions and query chunks of Q
+// runs on AMX tiles here (attention_amx.hpp): the CPU has them, Linux grants them, BC1S_AMX is not
+// 0, D is a multiple of 32, Q is 32 and S is at least BC1S_AMX_ATTENTION_MIN_KEYS (64).
+inline bool attention_uses_amx(std::size_t D, std::size_t S, std::size_t Q) noexcept {
+#if BC1S_HAS_AMX
+  return simd::amx_enabled() && D % detail::amx::kK == 0 && Q == detail::amx::kAttnChunk &&
+         S >= detail::amx::kAttnMinKeys;
+#else
+  (void)D, (void)S, (void)Q;
+  return false;
+#endif
 }
 
 namespace detail {
@@ -203,6 +217,32 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
                                           std::to_string(args.key_mask_add.size()));
   }
   const float scale = args.scale != 0.0f ? args.scale : 1.0f / std::sqrt(static_cast<float>(D));
+
+#if BC1S_HAS_AMX
+  // fp32 activations, heads of a multiple of 32 channels, chunks of 32 queries and enough keys:
+  // both matmuls on AMX tiles (attention_amx.hpp), one task per (batch item, head).
+  if constexpr (std::is_same_v<QT, float> && std::is_same_v<KT, float> &&
+                std::is_same_v<VT, float> && std::is_same_v<OT, float> &&
+                Q == detail::amx::kAttnChunk) {
+    if (attention_uses_amx(D, S, Q)) {
+      auto head_task = [&](std::size_t t, std::size_t tid) {
+        const std::size_t h = t % H, b = t / H;
+        const float* mask = args.key_mask_add.empty() ? nullptr : args.key_mask_add.data() + b * S;
+        std::size_t keys = S;
+        while (mask != nullptr && keys > 1 && mask[keys - 1] == kMaskedKey) --keys;
+        const std::size_t c0 = h * D;
+        detail::amx::attention_head(q.row(b, c0), k.row(b, c0), v.row(b, c0), o.row(b, c0), Sp, D,
+                                    S, keys, scale, mask, args.scratch.data() + tid * tile_floats);
+      };
+      if (args.pool == nullptr) {
+        for (std::size_t t = 0; t < B * H; ++t) head_task(t, 0);
+      } else {
+        args.pool->parallel_for_tid(B * H, head_task);
+      }
+      return;
+    }
+  }
+#endif
 
   // Tiles of up to RS rows (keys for the scores, head channels for the context) by nv <= NV
   // vectors of queries; the table holds every (nv, rows) combination, fully unrolled.
