@@ -102,21 +102,6 @@ inline void pack_a_rows(const float* v, std::size_t ld, std::size_t channels, st
   }
 }
 
-// Grow-only per-thread buffer (u16), 64-byte aligned.
-inline std::uint16_t* attention_buffer(std::size_t n) {
-  struct buffer {
-    std::unique_ptr<std::uint16_t[], aligned_delete> data;
-    std::size_t size = 0;
-  };
-  static thread_local buffer buf;
-  if (buf.size < n) {
-    buf.data.reset();
-    buf.data = aligned_zeros<std::uint16_t>(n);
-    buf.size = n;
-  }
-  return buf.data.get();
-}
-
 // One (batch item, head): q, k, v, o point at row 0 (the head's first channel), column 0; rows
 // ld floats apart (S padded). D channels (a multiple of 32), S columns, keys (<= S) real keys,
 // mask: keys additive values or nullptr. scores: round_up(S, 16) x 32 floats of scratch.
@@ -130,7 +115,7 @@ inline void attention_head(const float* q, const float* k, const float* v, float
   const std::size_t v_u16 = (D / kRows) * key_blocks * kActBlock;
   const std::size_t q_u16 = dblocks * kWeightBlock;
   const std::size_t p_u16 = key_blocks * kWeightBlock;
-  std::uint16_t* buf = attention_buffer(k_u16 + v_u16 + q_u16 + p_u16);
+  std::uint16_t* buf = thread_buffer<struct attention_tag>(k_u16 + v_u16 + q_u16 + p_u16);
   std::uint16_t* kp = buf;
   std::uint16_t* vp = kp + k_u16;
   std::uint16_t* qp = vp + v_u16;
@@ -152,10 +137,7 @@ inline void attention_head(const float* q, const float* k, const float* v, float
     // scores[key][query] = sum over channels of K^T (A) times Q (B), two key tiles at a time.
     for (std::size_t t = 0; t < key_tiles; t += 2) {
       const bool two = t + 1 < key_tiles;
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
+      zero_accumulators();
       for (std::size_t kb = 0; kb < dblocks; ++kb) {
         const std::uint16_t* x0 = kp + (t * dblocks + kb) * kActBlock;
         if (two) {
@@ -178,10 +160,7 @@ inline void attention_head(const float* q, const float* k, const float* v, float
     pack_b_rows([&](std::size_t r) { return scores + r * kAttnChunk; }, keys, qtiles * kGroup, 1.0f,
                 key_blocks, pp);
     for (std::size_t dt = 0; dt < D / kRows; dt += 2) {
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
+      zero_accumulators();
       for (std::size_t kb = 0; kb < key_blocks; ++kb) {
         const std::uint16_t* x0 = vp + (dt * key_blocks + kb) * kActBlock;
         block_products<true>(x0, x0 + key_blocks * kActBlock, pp + kb * kWeightBlock);

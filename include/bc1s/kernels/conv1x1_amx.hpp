@@ -327,10 +327,10 @@ inline void fused_pass(const std::uint16_t* a0, const std::uint16_t* a1, const h
   }
 }
 
-// The packed activations of the calling thread's current call: grown when a call needs more
-// (the first call at the largest shape allocates; later ones reuse it), shared read-only with the
-// pool's threads during the call.
-inline std::uint16_t* activation_buffer(std::size_t n) {
+// A grow-only buffer of the calling thread, one per Tag: grown when a call needs more (the first
+// call at the largest shape allocates; later ones reuse it).
+template <class Tag>
+inline std::uint16_t* thread_buffer(std::size_t n) {
   struct buffer {
     std::unique_ptr<std::uint16_t[], aligned_delete> data;
     std::size_t size = 0;
@@ -342,6 +342,20 @@ inline std::uint16_t* activation_buffer(std::size_t n) {
     buf.size = n;
   }
   return buf.data.get();
+}
+
+// The packed activations of the calling thread's current call, shared read-only with the pool's
+// threads during the call.
+inline std::uint16_t* activation_buffer(std::size_t n) {
+  return thread_buffer<struct activation_tag>(n);
+}
+
+// Zeros the four accumulator tiles.
+inline void zero_accumulators() noexcept {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
 }
 
 // The whole call: pack the activations (tasks over position tiles), then run tasks of (block of
