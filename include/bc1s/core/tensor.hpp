@@ -12,26 +12,47 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "bc1s/core/half.hpp"
 #include "bc1s/layout/layout.hpp"
 
 namespace bc1s {
 
 namespace detail {
+
+// Buffers this large or larger start on a huge-page boundary (see aligned_zeros).
+inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
+
 struct aligned_delete {
-  void operator()(void* p) const noexcept {
-    ::operator delete (p, std::align_val_t{kRowAlignBytes});
-  }
+  std::size_t align = kRowAlignBytes;  // what the buffer was allocated with
+  void operator()(void* p) const noexcept { ::operator delete (p, std::align_val_t{align}); }
 };
 
 // Zero-filled, 64-byte aligned storage for n elements of T (T trivially copyable).
+//
+// Buffers of 2 MiB or more (packed weights, embedding tables) start on a 2 MiB boundary and, on
+// Linux, ask for transparent huge pages over their whole 2 MiB spans (madvise: the default THP
+// mode of many distributions honours only that). A forward pass at small S streams every weight
+// from memory once; with 4 KiB pages that is a TLB miss every 4 KiB, and on a VM a two-level page
+// walk each. Measured here (2-thread / 1-thread distilbert S = 8 forward after 150 ms idle gaps,
+// with every weight buffer on huge pages): medians 6.2-6.7 -> 5.2-5.6 ms and 11.3-11.7 -> 8.7-9.5
+// ms. The tail past the last whole span stays on small pages, so no memory is added.
 template <class T>
 std::unique_ptr<T[], aligned_delete> aligned_zeros(std::size_t n) {
   static_assert(std::is_trivially_copyable_v<T>);
   const std::size_t bytes = round_up(n * sizeof(T) + (n == 0 ? 1 : 0), kRowAlignBytes);
-  void* p = ::operator new (bytes, std::align_val_t{kRowAlignBytes});
+  const std::size_t align = bytes >= kHugePageBytes ? kHugePageBytes : kRowAlignBytes;
+  void* p = ::operator new (bytes, std::align_val_t{align});
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (align == kHugePageBytes) {
+    (void)::madvise(p, bytes / kHugePageBytes * kHugePageBytes, MADV_HUGEPAGE);  // a hint only
+  }
+#endif
   std::memset(p, 0, bytes);
-  return std::unique_ptr<T[], aligned_delete>(static_cast<T*>(p));
+  return std::unique_ptr<T[], aligned_delete>(static_cast<T*>(p), aligned_delete{align});
 }
 }  // namespace detail
 
