@@ -25,34 +25,32 @@ FORCE=0
 log() { printf '[setup_python] %s\n' "$*" >&2; }
 t0=$SECONDS
 
+# apt-get install of Debian packages, as root or through sudo; updates the package lists first
+# only when the install cannot find a package without it.
+apt_install() {
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { log "need root or sudo for apt-get"; exit 1; }
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 ||
+    { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+}
+
 # 1. Debian's torch (and venv support) for the system python.
 if ! "$SYS_PY" -c 'import torch, ensurepip' >/dev/null 2>&1; then
   log "installing Debian python3-torch python3-venv (apt-get)"
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || { log "need root or sudo for apt-get"; exit 1; }
-    SUDO="sudo"
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-venv python3-pip >/dev/null
+  apt_install python3-torch python3-venv python3-pip
 fi
 
 # 1b. A real BLAS for Debian's torch. It calls whatever libblas.so.3 the Debian alternatives
 # system selects; with only the reference BLAS (libblas3, what python3-torch pulls without
 # recommends) a 128 x 768 x 3072 matmul takes 118 ms instead of 3-4 ms, which would make PyTorch a
 # straw man in bench/peers. OpenBLAS (pthreads build) registers itself with a higher priority.
-if ! ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 >/dev/null 2>&1 &&
-   ! ls /usr/lib/*/openblas-pthread/libblas.so.3 >/dev/null 2>&1; then
+if ! ls /usr/lib/*/openblas-pthread/libblas.so.3 >/dev/null 2>&1; then
   log "installing Debian libopenblas0-pthread (PyTorch's BLAS)"
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || { log "need root or sudo for apt-get"; exit 1; }
-    SUDO="sudo"
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y -qq --no-install-recommends libopenblas0-pthread >/dev/null ||
-    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends libopenblas0-pthread >/dev/null; }
+  apt_install libopenblas0-pthread
 fi
 
 # 2. The venv + PyPI packages, redone only when requirements.txt changed (or --force).
