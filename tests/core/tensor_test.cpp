@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -269,6 +270,60 @@ TYPED_TEST(TensorTest, ViewOfConst) {
   EXPECT_EQ(cdv.row(0, 1), cv.row(0, 1));
   const tensor_view<const T, static_layout<T>> from_const_tensor = std::as_const(t);
   EXPECT_EQ(from_const_tensor.data(), t.data());
+}
+
+// Large buffers come from their own 2 MiB aligned mapping (huge pages): zeroed, writable to the
+// last element, and given back by the deleter.
+TEST(AlignedZeros, LargeBuffersAreZeroedAndHugePageAligned) {
+  for (std::size_t n : {std::size_t{1} << 19, (std::size_t{3} << 19) + 17}) {  // 2 MiB, 6 MiB+
+    auto p = bc1s::detail::aligned_zeros<float>(n);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p.get()) % bc1s::detail::kHugePageBytes, 0u);
+    for (std::size_t i = 0; i < n; i += 997) ASSERT_EQ(p[i], 0.0f) << "at " << i;
+    EXPECT_EQ(p[n - 1], 0.0f);
+    p[n - 1] = 1.0f;
+    p[0] = 2.0f;
+  }
+  auto small = bc1s::detail::aligned_zeros<half>(1000);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small.get()) % 64, 0u);
+  for (std::size_t i = 0; i < 1000; ++i) ASSERT_EQ(bc1s::to_float(small[i]), 0.0f);
+}
+
+TEST(WeightArena, PiecesAreAlignedZeroedAndDisjoint) {
+  bc1s::weight_arena arena(bc1s::weight_arena::piece_bytes<half>(100) +
+                           bc1s::weight_arena::piece_bytes<float>(3) +
+                           bc1s::weight_arena::piece_bytes<float>(16));
+  EXPECT_EQ(arena.capacity(), 256u + 64u + 64u);  // 200, 12 and 64 bytes, each rounded to 64
+  auto a = arena.take<half>(100);
+  auto b = arena.take<float>(3);
+  auto c = arena.take<float>(16);
+  EXPECT_EQ(arena.used(), arena.capacity());
+  for (const void* p : {static_cast<const void*>(a.get()), static_cast<const void*>(b.get()),
+                        static_cast<const void*>(c.get())}) {
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 64, 0u);
+  }
+  EXPECT_EQ(reinterpret_cast<const char*>(b.get()) - reinterpret_cast<const char*>(a.get()), 256);
+  EXPECT_EQ(reinterpret_cast<const char*>(c.get()) - reinterpret_cast<const char*>(b.get()), 64);
+  for (std::size_t i = 0; i < 100; ++i) ASSERT_EQ(bc1s::to_float(a[i]), 0.0f);
+  for (std::size_t i = 0; i < 16; ++i) ASSERT_EQ(c[i], 0.0f);
+  for (std::size_t i = 0; i < 3; ++i) b[i] = 1.0f;  // stays inside its piece
+  for (std::size_t i = 0; i < 16; ++i) ASSERT_EQ(c[i], 0.0f);
+}
+
+TEST(WeightArena, AFullArenaThrowsAndPiecesOutliveIt) {
+  std::shared_ptr<float[]> kept;
+  {
+    bc1s::weight_arena arena(128);
+    kept = arena.take<float>(16);
+    kept[15] = 3.0f;
+    EXPECT_NO_THROW((void)arena.take<float>(16));
+    try {
+      (void)arena.take<float>(1);
+      FAIL() << "expected std::length_error";
+    } catch (const std::length_error& e) {
+      EXPECT_NE(std::string(e.what()).find("0 of 128 bytes left"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(kept[15], 3.0f);  // the block lives while a piece does (ASan checks this run)
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "bc1s/kernels/conv1x1.hpp"
@@ -182,6 +184,31 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv1x1Shapes,
                                            shape{2, 35, 5000, 50},
                                            // Too wide to pack: straight from the rows.
                                            shape{1, 3, 22000, 40}));
+
+// Weights packed into a shared weight_arena: the same packing as on their own, both weights
+// side by side in the arena, and the arena sized by arena_bytes exactly.
+TEST(Conv1x1, WeightsPackedInAnArenaMatchTheirOwnPacking) {
+  const std::size_t cout = 70, cin = 40;
+  const auto w = random_vector(cout * cin, 11, 0.5f);
+  const auto bias = random_vector(cout, 12, 0.5f);
+  using W = bc1s::conv1x1_weights<half>;
+  bc1s::weight_arena arena(2 * W::arena_bytes(cout, cin));
+  const W own(cout, cin, w, bias);
+  const W first(cout, cin, w, bias, arena);
+  const W second(cout, cin, w, {}, arena);
+  EXPECT_EQ(arena.used(), arena.capacity());
+  EXPECT_THROW(W(cout, cin, w, bias, arena), std::length_error);
+  for (std::size_t m = 0; m < cout; ++m) {
+    for (std::size_t k = 0; k < cin; ++k) {
+      ASSERT_EQ(first.at(m, k), own.at(m, k)) << m << ", " << k;
+      ASSERT_EQ(second.at(m, k), own.at(m, k)) << m << ", " << k;
+    }
+    ASSERT_EQ(first.bias()[m], own.bias()[m]);
+    ASSERT_EQ(second.bias()[m], 0.0f);
+  }
+  EXPECT_LT(first.panel(0), second.panel(0));
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(second.panel(0)) % 64, 0u);
+}
 
 TEST(Conv1x1, MultiThreadedEqualsSingleThreaded) {
   const std::size_t cout = 200, cin = 96, S = 45, B = 3;

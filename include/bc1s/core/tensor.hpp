@@ -9,6 +9,7 @@
 #include <new>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -28,33 +29,105 @@ inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
 struct aligned_delete {
   std::size_t align = kRowAlignBytes;  // what the buffer was allocated with
-  void operator()(void* p) const noexcept { ::operator delete (p, std::align_val_t{align}); }
+  std::size_t mapped = 0;              // bytes mapped for it, when it came from mmap
+  void operator()(void* p) const noexcept {
+#if defined(__linux__)
+    if (mapped != 0) {
+      ::munmap(p, mapped);
+      return;
+    }
+#endif
+    ::operator delete (p, std::align_val_t{align});
+  }
 };
 
 // Zero-filled, 64-byte aligned storage for n elements of T (T trivially copyable).
 //
-// Buffers of 2 MiB or more (packed weights, embedding tables) start on a 2 MiB boundary and, on
-// Linux, ask for transparent huge pages over their whole 2 MiB spans (madvise: the default THP
-// mode of many distributions honours only that). A forward pass at small S streams every weight
-// from memory once; with 4 KiB pages that is a TLB miss every 4 KiB, and on a VM a two-level page
-// walk each. Measured here (2-thread / 1-thread distilbert S = 8 forward after 150 ms idle gaps,
-// with every weight buffer on huge pages): medians 6.2-6.7 -> 5.2-5.6 ms and 11.3-11.7 -> 8.7-9.5
-// ms. The tail past the last whole span stays on small pages, so no memory is added.
+// Buffers of 2 MiB or more (packed weights, a layer's weight_arena, large workspaces) start on a
+// 2 MiB boundary and, on Linux, ask for transparent huge pages over their whole 2 MiB spans
+// (madvise: the default THP mode of many distributions honours only that). A forward pass at
+// small S streams every weight from memory once; with 4 KiB pages that is a TLB miss every 4 KiB,
+// and on a VM a two-level page walk each. Measured here (2-thread / 1-thread distilbert S = 8
+// forward after 150 ms idle gaps, with every weight buffer on huge pages): medians 6.2-6.7 ->
+// 5.2-5.6 ms and 11.3-11.7 -> 8.7-9.5 ms. The tail past the last whole span stays on small pages,
+// so no memory is added.
+//
+// On Linux these come straight from mmap, not operator new: the heap hands back pages that earlier
+// (freed) buffers already faulted in as 4 KiB pages, which madvise no longer turns into huge ones
+// (distilbert's load had 40 of its 85 MB of layer weights on huge pages through malloc, 61 through
+// weight_arena on malloc, 84 on mmap). Fresh mappings are zero already; munmap gives them back.
 template <class T>
 std::unique_ptr<T[], aligned_delete> aligned_zeros(std::size_t n) {
   static_assert(std::is_trivially_copyable_v<T>);
   const std::size_t bytes = round_up(n * sizeof(T) + (n == 0 ? 1 : 0), kRowAlignBytes);
-  const std::size_t align = bytes >= kHugePageBytes ? kHugePageBytes : kRowAlignBytes;
-  void* p = ::operator new (bytes, std::align_val_t{align});
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (align == kHugePageBytes) {
-    (void)::madvise(p, bytes / kHugePageBytes * kHugePageBytes, MADV_HUGEPAGE);  // a hint only
+#if defined(__linux__)
+  if (bytes >= kHugePageBytes) {
+    const std::size_t len = round_up(bytes, 4096);
+    void* raw = ::mmap(nullptr, len + kHugePageBytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) throw std::bad_alloc();
+    // Keep the 2 MiB aligned len bytes inside; unmap the rest on both sides.
+    const auto base = reinterpret_cast<std::uintptr_t>(raw);
+    const std::uintptr_t start = round_up(base, kHugePageBytes);
+    if (start != base) ::munmap(raw, start - base);
+    const std::size_t after = base + len + kHugePageBytes - (start + len);
+    if (after != 0) ::munmap(reinterpret_cast<void*>(start + len), after);
+    void* p = reinterpret_cast<void*>(start);
+#if defined(MADV_HUGEPAGE)
+    (void)::madvise(p, len / kHugePageBytes * kHugePageBytes, MADV_HUGEPAGE);  // a hint only
+#endif
+    return std::unique_ptr<T[], aligned_delete>(static_cast<T*>(p),
+                                                aligned_delete{kHugePageBytes, len});
   }
 #endif
+  const std::size_t align = bytes >= kHugePageBytes ? kHugePageBytes : kRowAlignBytes;
+  void* p = ::operator new (bytes, std::align_val_t{align});
   std::memset(p, 0, bytes);
   return std::unique_ptr<T[], aligned_delete>(static_cast<T*>(p), aligned_delete{align});
 }
 }  // namespace detail
+
+// One zeroed, 64-byte aligned block carved into pieces that share its ownership: the weights of a
+// model part (an encoder layer) packed side by side. Sized up front (capacity in bytes), it starts
+// on a huge-page boundary like any large aligned_zeros buffer, so a layer's six weight matrices
+// sit on 2 MiB pages together instead of each 1.2 MB 768 x 768 panel on 4 KiB pages of its own
+// (too small for aligned_zeros to round up without adding memory). A piece keeps the block alive.
+class weight_arena {
+ public:
+  explicit weight_arena(std::size_t capacity_bytes)
+      : capacity_(detail::round_up(capacity_bytes, kRowAlignBytes)),
+        block_(detail::aligned_zeros<std::byte>(capacity_)) {}
+
+  // n zeroed elements of T on a 64-byte boundary, after the pieces taken before.
+  template <class T>
+  std::shared_ptr<T[]> take(std::size_t n) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const std::size_t bytes = detail::round_up(n * sizeof(T), kRowAlignBytes);
+    if (bytes > capacity_ - used_) {
+      throw std::length_error("bc1s::weight_arena: a piece of " + std::to_string(bytes) +
+                              " bytes does not fit: " + std::to_string(capacity_ - used_) + " of " +
+                              std::to_string(capacity_) +
+                              " bytes left; size the arena with the sum of its pieces");
+    }
+    T* p = reinterpret_cast<T*>(block_.get() + used_);
+    used_ += bytes;
+    return std::shared_ptr<T[]>(block_, p);
+  }
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t used() const noexcept { return used_; }
+
+  // What take<T>(n) uses of the capacity.
+  template <class T>
+  static constexpr std::size_t piece_bytes(std::size_t n) noexcept {
+    return detail::round_up(n * sizeof(T), kRowAlignBytes);
+  }
+
+ private:
+  std::size_t capacity_;
+  std::size_t used_ = 0;
+  std::shared_ptr<std::byte[]> block_;
+};
 
 template <class T, class Layout>
 class tensor_view {

@@ -134,6 +134,33 @@ class conv1x1_weights {
   // w: row-major [cout][cin] fp32 (a PyTorch Linear weight, [out, in]); bias: cout values or empty.
   conv1x1_weights(std::size_t cout, std::size_t cin, std::span<const float> w,
                   std::span<const float> bias)
+      : conv1x1_weights(cout, cin, w, bias, nullptr) {}
+  // The same, packed into arena (which must have arena_bytes(cout, cin) left), next to the
+  // arena's other pieces: one huge-page-backed block for a layer's weights (see weight_arena).
+  conv1x1_weights(std::size_t cout, std::size_t cin, std::span<const float> w,
+                  std::span<const float> bias, weight_arena& arena)
+      : conv1x1_weights(cout, cin, w, bias, &arena) {}
+
+  // What packing a cout x cin weight takes of a weight_arena.
+  static constexpr std::size_t arena_bytes(std::size_t cout, std::size_t cin) noexcept {
+    const std::size_t rows = (cout + kPanelRows - 1) / kPanelRows * kPanelRows;
+    return weight_arena::piece_bytes<WT>(rows * cin) + weight_arena::piece_bytes<float>(rows);
+  }
+
+  std::size_t cout() const noexcept { return Cout == dyn ? cout_ : Cout; }
+  std::size_t cin() const noexcept { return Cin == dyn ? cin_ : Cin; }
+  std::size_t num_panels() const noexcept { return (cout() + kPanelRows - 1) / kPanelRows; }
+  const WT* panel(std::size_t p) const noexcept { return packed_.get() + p * cin() * kPanelRows; }
+  const float* bias() const noexcept { return bias_.get(); }
+  std::size_t bytes() const noexcept { return num_panels() * cin() * kPanelRows * sizeof(WT); }
+  // The weight W[m][k] back as float (tests).
+  float at(std::size_t m, std::size_t k) const noexcept {
+    return to_float(packed_[((m / kPanelRows) * cin() + k) * kPanelRows + m % kPanelRows]);
+  }
+
+ private:
+  conv1x1_weights(std::size_t cout, std::size_t cin, std::span<const float> w,
+                  std::span<const float> bias, weight_arena* arena)
       : cout_(cout), cin_(cin) {
     if ((Cout != dyn && cout != Cout) || (Cin != dyn && cin != Cin)) {
       throw std::invalid_argument(
@@ -153,7 +180,7 @@ class conv1x1_weights {
                                   std::to_string(bias.size()));
     }
     const std::size_t panels = num_panels();
-    packed_ = detail::aligned_zeros<WT>(panels * cin * kPanelRows);
+    packed_ = take<WT>(arena, panels * cin * kPanelRows);
     for (std::size_t p = 0; p < panels; ++p) {
       for (std::size_t k = 0; k < cin; ++k) {
         WT* dst = packed_.get() + (p * cin + k) * kPanelRows;
@@ -163,27 +190,20 @@ class conv1x1_weights {
         }
       }
     }
-    bias_ = detail::aligned_zeros<float>(panels * kPanelRows);
+    bias_ = take<float>(arena, panels * kPanelRows);
     for (std::size_t m = 0; m < cout && !bias.empty(); ++m) bias_[m] = bias[m];
   }
 
-  std::size_t cout() const noexcept { return Cout == dyn ? cout_ : Cout; }
-  std::size_t cin() const noexcept { return Cin == dyn ? cin_ : Cin; }
-  std::size_t num_panels() const noexcept { return (cout() + kPanelRows - 1) / kPanelRows; }
-  const WT* panel(std::size_t p) const noexcept { return packed_.get() + p * cin() * kPanelRows; }
-  const float* bias() const noexcept { return bias_.get(); }
-  std::size_t bytes() const noexcept { return num_panels() * cin() * kPanelRows * sizeof(WT); }
-  // The weight W[m][k] back as float (tests).
-  float at(std::size_t m, std::size_t k) const noexcept {
-    return to_float(packed_[((m / kPanelRows) * cin() + k) * kPanelRows + m % kPanelRows]);
+  template <class T>
+  static std::shared_ptr<T[]> take(weight_arena* arena, std::size_t n) {
+    if (arena != nullptr) return arena->take<T>(n);
+    return std::shared_ptr<T[]>(detail::aligned_zeros<T>(n));
   }
-
- private:
   static std::string dim(std::size_t d) { return d == dyn ? "dyn" : std::to_string(d); }
   std::size_t cout_ = Cout == dyn ? 0 : Cout;
   std::size_t cin_ = Cin == dyn ? 0 : Cin;
-  std::unique_ptr<WT[], detail::aligned_delete> packed_;
-  std::unique_ptr<float[], detail::aligned_delete> bias_;
+  std::shared_ptr<WT[]> packed_;  // immutable once packed: copies share it
+  std::shared_ptr<float[]> bias_;
 };
 
 template <class X>

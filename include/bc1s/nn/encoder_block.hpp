@@ -79,26 +79,32 @@ class encoder_block {
 
   using buffers = encoder_buffers<Config>;
 
+  static constexpr std::size_t kArenaBytes = 4 * conv1x1_weights<WT, C, C>::arena_bytes(C, C) +
+                                             conv1x1_weights<WT, F, C>::arena_bytes(F, C) +
+                                             conv1x1_weights<WT, C, F>::arena_bytes(C, F);
+
   // get(name, shape) -> std::vector<float>, Hugging Face names of one layer.
   template <class Get>
   encoder_block(Get&& get, const block_names& n) {
     auto lin = [&](const std::string& name, std::size_t out, std::size_t in) {
       return std::pair{get(name + ".weight", {out, in}), get(name + ".bias", {out})};
     };
+    // The six weights side by side, in the order forward() streams them, in one block.
+    weight_arena arena(kArenaBytes);
     auto [wq, bq] = lin(n.q, C, C);
-    wq_ = conv1x1_weights<WT, C, C>(C, C, wq, bq);
+    wq_ = conv1x1_weights<WT, C, C>(C, C, wq, bq, arena);
     auto [wk, bk] = lin(n.k, C, C);
-    wk_ = conv1x1_weights<WT, C, C>(C, C, wk, bk);
+    wk_ = conv1x1_weights<WT, C, C>(C, C, wk, bk, arena);
     auto [wv, bv] = lin(n.v, C, C);
-    wv_ = conv1x1_weights<WT, C, C>(C, C, wv, bv);
+    wv_ = conv1x1_weights<WT, C, C>(C, C, wv, bv, arena);
     auto [wo, bo] = lin(n.out, C, C);
-    wo_ = conv1x1_weights<WT, C, C>(C, C, wo, bo);
+    wo_ = conv1x1_weights<WT, C, C>(C, C, wo, bo, arena);
     sa_gamma_ = get(n.attn_norm + ".weight", {C});
     sa_beta_ = get(n.attn_norm + ".bias", {C});
     auto [w1, b1] = lin(n.ffn_in, F, C);
-    w1_ = conv1x1_weights<WT, F, C>(F, C, w1, b1);
+    w1_ = conv1x1_weights<WT, F, C>(F, C, w1, b1, arena);
     auto [w2, b2] = lin(n.ffn_out, C, F);
-    w2_ = conv1x1_weights<WT, C, F>(C, F, w2, b2);
+    w2_ = conv1x1_weights<WT, C, F>(C, F, w2, b2, arena);
     out_gamma_ = get(n.out_norm + ".weight", {C});
     out_beta_ = get(n.out_norm + ".bias", {C});
   }
