@@ -87,7 +87,7 @@ void BM_conv1x1_cold(benchmark::State& state) {
 
 void cold_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"Cout", "Cin", "S", "B", "threads"});
-  const int cs[3][2] = {{768, 768}, {3072, 768}, {768, 3072}};
+  const int cs[4][2] = {{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}};
   for (int s : {8, 128})
     for (auto& c : cs)
       for (int t : {1, 2}) b->Args({c[0], c[1], s, 1, t});
@@ -152,7 +152,7 @@ void BM_openblas_sgemm(benchmark::State& state) {
 
 void shapes(benchmark::internal::Benchmark* b, bool threaded) {
   b->ArgNames({"Cout", "Cin", "S", "B", "threads"});
-  const int cs[3][2] = {{768, 768}, {3072, 768}, {768, 3072}};
+  const int cs[4][2] = {{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}};
   for (auto& c : cs) {
     for (int s : {8, 32, 128, 256, 512}) {
       for (int batch : {1, 8}) {

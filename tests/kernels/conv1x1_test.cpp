@@ -1,11 +1,13 @@
 // conv1x1 against a plain fp32 reference (double accumulation over the same fp16-rounded inputs).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <random>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "bc1s/kernels/conv1x1.hpp"
@@ -208,6 +210,65 @@ TEST(Conv1x1, WeightsPackedInAnArenaMatchTheirOwnPacking) {
   }
   EXPECT_LT(first.panel(0), second.panel(0));
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(second.panel(0)) % 64, 0u);
+}
+
+// conv1x1_stacked: each output exactly what its own conv1x1 call gives, on the AMX path (one
+// call over all the weights' panels, where the CPU has AMX) and the FMA paths, 1 and 2 threads.
+TEST(Conv1x1, StackedEqualsSeparateCalls) {
+  // a partial last panel in every weight; two weight chunks (256 + 44 input channels) per panel
+  const std::size_t cout = 70, cin = 300;
+  using W = bc1s::conv1x1_weights<half>;
+  std::vector<W> w;
+  for (std::size_t i = 0; i < 3; ++i) {
+    w.emplace_back(cout, cin, random_vector(cout * cin, 20 + unsigned(i), 0.1f),
+                   random_vector(cout, 30 + unsigned(i), 0.1f));
+  }
+  const std::array<const W*, 3> ws{&w[0], &w[1], &w[2]};
+  bc1s::runtime::thread_pool p1(1), p2(2);
+  for (const auto& [B, S] :
+       {std::pair<std::size_t, std::size_t>{1, 5}, {1, 40}, {2, 77}, {3, 16}}) {
+    for (bc1s::runtime::thread_pool* pool : {&p1, &p2}) {
+      bc1s::tensor<float, dyn_layout<float>> in(B, cin, S);
+      const auto x = random_vector(B * cin * S, 4, 1.0f);
+      for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t k = 0; k < cin; ++k)
+          for (std::size_t s = 0; s < S; ++s) in(b, k, s) = x[(b * cin + k) * S + s];
+      using T = bc1s::tensor<float, dyn_layout<float>>;
+      std::vector<T> sep, st;
+      for (std::size_t i = 0; i < 3; ++i) {
+        sep.emplace_back(B, cout, S);
+        st.emplace_back(B, cout, S);
+        bc1s::conv1x1(w[i], in, sep[i], bc1s::epi::bias_only{}, pool);
+      }
+      bc1s::conv1x1_stacked(ws, in, std::array{st[0].view(), st[1].view(), st[2].view()}, pool);
+      for (std::size_t i = 0; i < 3; ++i) {
+        for (std::size_t j = 0; j < sep[i].size(); ++j) {
+          ASSERT_EQ(st[i].data()[j], sep[i].data()[j])
+              << "weight " << i << " at " << j << " (B " << B << ", S " << S << ", " << pool->size()
+              << " threads)";
+        }
+      }
+      // and against the plain reference, so that equal-but-wrong cannot pass
+      for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t m = 0; m < cout; ++m)
+          for (std::size_t s = 0; s < S; ++s) {
+            double ref = w[2].bias()[m];
+            for (std::size_t k = 0; k < cin; ++k)
+              ref += double(w[2].at(m, k)) * double(x[(b * cin + k) * S + s]);
+            ASSERT_NEAR(st[2](b, m, s), ref, 1e-3) << b << ", " << m << ", " << s;
+          }
+    }
+  }
+  // a weight of another shape, or an output of another S, is an error naming the kernel
+  const W other(cout + 32, cin, random_vector((cout + 32) * cin, 5, 0.1f), {});
+  bc1s::tensor<float, dyn_layout<float>> in(1, cin, 40), o(1, cout, 40), o2(1, cout, 40),
+      o3(1, cout, 41);
+  EXPECT_THROW(bc1s::conv1x1_stacked(std::array<const W*, 2>{&w[0], &other}, in,
+                                     std::array{o.view(), o2.view()}),
+               std::invalid_argument);
+  EXPECT_THROW(bc1s::conv1x1_stacked(std::array<const W*, 2>{&w[0], &w[1]}, in,
+                                     std::array{o.view(), o3.view()}),
+               std::invalid_argument);
 }
 
 TEST(Conv1x1, MultiThreadedEqualsSingleThreaded) {

@@ -401,7 +401,7 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     bool primed = false;  // wc[ring] holds the chunk about to be multiplied
     for (std::size_t p = p0; p < p1; ++p) {
       for (std::size_t s = 0; s < kRows; ++s) {
-        std::copy_n(w.bias() + p * 2 * kGroup, 2 * kGroup, bias + s * 2 * kGroup);
+        std::copy_n(w.panel_bias(p), 2 * kGroup, bias + s * 2 * kGroup);
       }
       if (nt <= 2) {
         const std::uint16_t* a0 = act + t0 * tile_u16;

@@ -8,6 +8,7 @@
 //   x       (B, C, 1, S) = layer_norm(conv1x1(W2, f) + x)             residual fused in conv1x1
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -121,9 +122,7 @@ class encoder_block {
     using timer = runtime::stage_timer;
     {
       timer tm(prof, stage::qkv);
-      conv1x1(wq_, x, t.q, epi::bias_only{}, pool);
-      conv1x1(wk_, x, t.k, epi::bias_only{}, pool);
-      conv1x1(wv_, x, t.v, epi::bias_only{}, pool);
+      conv1x1_stacked(std::array{&wq_, &wk_, &wv_}, x, std::array{t.q, t.k, t.v}, pool);
     }
     {
       timer tm(prof, stage::attention);
