@@ -184,6 +184,9 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv1x1Shapes,
                                            shape{3, 40, 3072, 101}, shape{1, 33, 3072, 250},
                                            // Cin not a multiple of the chunk, 4 tiles a block.
                                            shape{2, 35, 5000, 50},
+                                           // AMX: 1.15 MiB of packed activations, panels in
+                                           // a group of 4 and one of 3 (1 thread).
+                                           shape{1, 200, 3072, 96},
                                            // Too wide to pack: straight from the rows.
                                            shape{1, 3, 22000, 40}));
 
