@@ -64,6 +64,14 @@ inline bool attention_uses_amx(std::size_t D, std::size_t S, std::size_t Q) noex
 
 namespace detail {
 
+// The keys up to the last real one (at least 1): trailing masked keys, the padding of a bucket,
+// cost nothing. mask: S additive key masks, or nullptr (every key real).
+inline std::size_t real_keys(const float* mask, std::size_t S) noexcept {
+  std::size_t keys = S;
+  while (mask != nullptr && keys > 1 && mask[keys - 1] == kMaskedKey) --keys;
+  return keys;
+}
+
 #if defined(__AVX512F__)
 inline constexpr std::size_t kAttnAccRegs = 24;
 #else
@@ -219,6 +227,11 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
   const float scale = args.scale != 0.0f ? args.scale : 1.0f / std::sqrt(static_cast<float>(D));
 
 #if BC1S_HAS_AMX
+  // Batch item b's additive key mask (nullptr: none).
+  auto batch_mask = [&args, S](std::size_t b) -> const float* {
+    return args.key_mask_add.empty() ? nullptr : args.key_mask_add.data() + b * S;
+  };
+
   // fp32 activations, heads of a multiple of 32 channels, chunks of 32 queries and enough keys:
   // both matmuls on AMX tiles (attention_amx.hpp), one task per (batch item, head).
   if constexpr (std::is_same_v<QT, float> && std::is_same_v<KT, float> &&
@@ -227,9 +240,8 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
     if (attention_uses_amx(D, S, Q)) {
       auto head_task = [&](std::size_t t, std::size_t tid) {
         const std::size_t h = t % H, b = t / H;
-        const float* mask = args.key_mask_add.empty() ? nullptr : args.key_mask_add.data() + b * S;
-        std::size_t keys = S;
-        while (mask != nullptr && keys > 1 && mask[keys - 1] == kMaskedKey) --keys;
+        const float* mask = batch_mask(b);
+        const std::size_t keys = detail::real_keys(mask, S);
         const std::size_t c0 = h * D;
         detail::amx::attention_head(q.row(b, c0), k.row(b, c0), v.row(b, c0), o.row(b, c0), Sp, D,
                                     S, keys, scale, mask, args.scratch.data() + tid * tile_floats);
@@ -264,10 +276,8 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
     const std::size_t q0 = chunk_index * Q;
     const std::size_t nv = std::min(NV, (Sp - q0) / L);
     float* scores = args.scratch.data() + tid * tile_floats;
-    const float* mask = args.key_mask_add.empty() ? nullptr : args.key_mask_add.data() + b * S;
-    // Trailing masked keys (the padding of a bucket) cost nothing: stop at the last real key.
-    std::size_t keys = S;
-    while (mask != nullptr && keys > 1 && mask[keys - 1] == kMaskedKey) --keys;
+    const float* mask = batch_mask(b);
+    const std::size_t keys = detail::real_keys(mask, S);
 
     const std::size_t c0 = h * D;
     const KT* kh = k.row(b, c0);
