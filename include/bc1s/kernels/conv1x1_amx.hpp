@@ -48,9 +48,16 @@ inline constexpr std::size_t kK = 32;      // input channels per k block (one ti
 inline constexpr std::size_t kGroup = 16;  // output channels per B tile
 // Inputs with fewer columns take the FMA paths (BC1S_AMX_MIN_COLS, above).
 inline constexpr std::size_t kMinCols = BC1S_AMX_MIN_COLS;
-// k blocks per weight chunk: 8 (256 input channels) widen and split into 32 KiB that stay in L1
-// while the block's position tiles pass.
-inline constexpr std::size_t kChunkBlocks = 8;
+// k blocks per weight chunk (BC1S_AMX_CHUNK_BLOCKS overrides it): 4 (128 input channels) widen
+// and split into 16 KiB, so the chunk being multiplied and the next one being split (32 KiB) stay
+// in a 48 KiB L1 with the position tiles streaming past. With 8 (64 KiB for the two) the chunk
+// fell out of L1 between pairs of position tiles: whole distilbert forward, 2 threads, alternated
+// 3x, 8 -> 4: S = 64 11.7-12.5 -> 10.8-11.5 ms, S = 128 19.9-21.7 -> 18.4-19.8, S = 256
+// 36.2-38.6 -> 34.6-37.1; 1 thread S = 128 33.6-35.9 -> 31.7-35.3.
+#ifndef BC1S_AMX_CHUNK_BLOCKS
+#define BC1S_AMX_CHUNK_BLOCKS 4
+#endif
+inline constexpr std::size_t kChunkBlocks = BC1S_AMX_CHUNK_BLOCKS;
 // Position tiles per task block: their partial sums (16 x 32 floats each) wait in 32 KiB per
 // panel.
 inline constexpr std::size_t kMaxBlockTiles = 16;
@@ -435,10 +442,10 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     // then chunk c + 1, so the activations of one chunk are read once per group instead of once
     // per panel, from L2 instead of L3 (Cin = 3072: 192 KiB per position tile). The group's
     // partial sums wait in partial_sums(). Each output still sums its chunks in order. Measured
-    // (conv1x1_bench, 768 x 3072, 1 / 2 threads): S = 256 4451 / 2403 -> 3285 / 1791 us; B = 8,
-    // S = 128 20368 / 9996 -> 15864 / 8110; B = 1, S = 128 (1.5 MiB) unchanged; and smaller
-    // blocks a few percent slower grouped (partial sums past L1), so they stay one panel at a
-    // time.
+    // with chunks of 8 k blocks (conv1x1_bench, 768 x 3072, 1 / 2 threads): S = 256 4451 / 2403
+    // -> 3285 / 1791 us; B = 8, S = 128 20368 / 9996 -> 15864 / 8110; B = 1, S = 128 (1.5 MiB)
+    // unchanged; and smaller blocks a few percent slower grouped (partial sums past L1), so they
+    // stay one panel at a time.
     const std::size_t nchunks = (kblocks + kChunkBlocks - 1) / kChunkBlocks;
     const std::size_t items = (p1 - p0) * nchunks;
     const std::size_t group =
