@@ -15,8 +15,10 @@ process that is limited to exactly `threads` threads:
 
 The driver sends one request per line over each worker's stdin and reads one reply line; every
 worker times its own forward pass (no parsing, no IPC) and returns the logits. Requests
-alternate between engines (A B C D E, B C D E A, ...) after warm-up, so slow drift of the machine
-hits every engine alike. Peak RSS is each worker's VmHWM (/proc/<pid>/status).
+alternate between engines after warm-up (each round a seeded shuffle), so slow drift of the
+machine hits every engine alike, and each timed request waits until no worker process is using
+the CPU (the threads of the engine before may still spin). Peak RSS is each worker's VmHWM
+(/proc/<pid>/status).
 
 Measured:
   latency   B = 1 with S in {8, 16, 32, 64, 128, 256, 512} and B = 8 with S = 128; random ids
@@ -44,6 +46,7 @@ import datetime as dt
 import json
 import os
 import platform
+import random
 import re
 import socket
 import statistics
@@ -151,13 +154,65 @@ def engine_env(engine: str, threads: int, args) -> dict[str, str]:
     return env
 
 
-def round_order(engines: list[str], r: int) -> list[str]:
-    """Engine order of timed round r: rotated by one each round (with three or more engines),
-    so every engine follows every other equally often and none runs twice in a row."""
-    if len(engines) < 3:
-        return list(engines)
-    k = r % len(engines)
-    return list(engines[k:]) + list(engines[:k])
+def round_order(engines: list[str], r: int, prev: str | None) -> list[str]:
+    """Engine order of timed round r: a seeded shuffle per round, so each engine follows each
+    of the others about equally often (a rotation by one, used before session 7, kept every
+    engine's predecessor fixed: bc1s-fp16 always ran right after pytorch-fp32); the first is
+    never `prev`, the engine that ran last, so none runs twice in a row."""
+    order = list(engines)
+    if len(order) < 2:
+        return order
+    random.Random(1000 + r).shuffle(order)
+    if order[0] == prev:
+        order[0], order[1] = order[1], order[0]
+    return order
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time of every thread of process pid so far, in ns (Linux schedstat); 0 if unknown."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        return 0
+    return total
+
+
+class Quiet:
+    """Waits, before each timed request, until no worker process uses the CPU: ONNX Runtime's
+    threads spin for a while after a run, and OpenBLAS's (under PyTorch) for up to 2^28 cycles,
+    so a fixed pause did not always cover them and whichever engine came next lost a core.
+    Measured over `window` seconds; gives up after `limit` seconds (counted in `timeouts`)."""
+
+    def __init__(self, window: float = 0.02, busy_ns: int = 1_000_000, limit: float = 3.0):
+        self.window, self.busy_ns, self.limit = window, busy_ns, limit
+        self.waits, self.waited_s, self.timeouts = 0, 0.0, 0
+
+    def wait(self, workers) -> None:
+        pids = [w.proc.pid for w in workers]
+        t0 = time.monotonic()
+        before = [cpu_ns(p) for p in pids]
+        while True:
+            time.sleep(self.window)
+            after = [cpu_ns(p) for p in pids]
+            if all(a - b < self.busy_ns for a, b in zip(after, before)):
+                break
+            if time.monotonic() - t0 > self.limit:
+                self.timeouts += 1
+                break
+            before = after
+        self.waits += 1
+        self.waited_s += time.monotonic() - t0
+
+    def summary(self) -> dict:
+        return {"window_s": self.window, "busy_ns": self.busy_ns, "limit_s": self.limit,
+                "waits": self.waits, "mean_wait_ms": round(1e3 * self.waited_s /
+                                                           max(1, self.waits), 2),
+                "timeouts": self.timeouts}
 
 
 def grid_ids(b: int, s: int, seed: int) -> list[int]:
@@ -204,6 +259,9 @@ def parity_row(engine: str, ref: str, logits: np.ndarray, ref_logits: np.ndarray
             "max_abs_diff": diff, "same_argmax": same_argmax, "tolerance": tol}
 
 
+quiet = Quiet()
+
+
 def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes, sentences,
                     check_ids: list[int]) -> tuple[list, list, list]:
     """Starts one worker per engine with `threads` threads; runs grid and workload."""
@@ -235,17 +293,24 @@ def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes,
                     workers[e].ask(req)
                     time.sleep(args.gap_ms / 1e3)
             times: dict[str, list[float]] = {e: [] for e in engines}
+            after: dict[str, list[str]] = {e: [] for e in engines}  # the engine run just before
             last: dict[str, np.ndarray] = {}
+            prev = engines[-1]  # the last warm-up request
             for r in range(args.reps):
-                for e in round_order(engines, r):
+                for e in round_order(engines, r, prev):
+                    quiet.wait(workers.values())
                     ms, _, logits = workers[e].ask(req)
                     times[e].append(ms)
+                    after[e].append(prev)
+                    prev = e
                     last[e] = logits
                     time.sleep(args.gap_ms / 1e3)
             for e in engines:
                 latency.append({"engine": e, "B": b, "S": s, "threads": threads,
                                 "median_ms": round(statistics.median(times[e]), 4),
-                                "min_ms": round(min(times[e]), 4), "reps": args.reps})
+                                "min_ms": round(min(times[e]), 4), "reps": args.reps,
+                                "runs_ms": [round(t, 4) for t in times[e]],
+                                "runs_after": after[e]})
                 parity.append(parity_row(e, ref, last[e], last[ref], f"grid B={b} S={s}",
                                          threads, args.int8_tol))
             log(f"threads {threads} B={b} S={s}: " + ", ".join(
@@ -273,7 +338,8 @@ def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes,
             block = max(1, args.workload_block)
             for i0 in range(0, len(reqs), block):
                 for e in engines:
-                    time.sleep(args.gap_ms / 1e3)  # the previous engine's threads go quiet
+                    time.sleep(args.gap_ms / 1e3)
+                    quiet.wait(workers.values())  # the previous engine's threads go quiet
                     for r in reqs[i0:i0 + block]:
                         ms, s_run, _ = workers[e].ask(r)
                         per[e].append(ms)
@@ -444,7 +510,10 @@ def markdown(result: dict, stem: str) -> str:
                f"same token ids for every engine; each engine in its own worker process with "
                f"exactly N threads (PyTorch: OMP_WAIT_POLICY={st['torch_omp_wait_policy']}); "
                f"per-request time measured inside the worker, without IPC; requests "
-               f"alternate between engines after {st['warmup']} warm-up round(s); "
+               f"alternate between engines (a shuffled order each round) after "
+               f"{st['warmup']} warm-up round(s), each once no worker is using the CPU "
+               f"(mean wait {st.get('quiet', {}).get('mean_wait_ms', '?')} ms, "
+               f"{st.get('quiet', {}).get('timeouts', '?')} timeouts); "
                f"{st['reps']} timed runs per shape. Load average at start / end: "
                f"{st['loadavg_start']} / {st['loadavg_end']}. Raw data: `{stem}.json`; "
                f"plot: `{stem}.png`.")
@@ -630,8 +699,12 @@ def main(argv=None) -> int:
             "workload_gap_ms": args.workload_gap_ms, "workload_block": args.workload_block,
             "peer_env": args.peer_env,
             "torch_omp_wait_policy": args.torch_omp_wait_policy,
-            "order": "warm-up rounds, then timed rounds A B C D E, B C D E A, ... (rotated "
-                     "by one per round); workload: every engine per sentence, in order",
+            "order": "warm-up rounds, then timed rounds, each a seeded shuffle of the engines "
+                     "(none twice in a row); workload: engines take turns in blocks of "
+                     "workload_block sentences",
+            "quiet": {"rule": "before each timed request (latency) and each block (workload): "
+                              "wait until every worker process used under busy_ns of CPU in "
+                              "window_s", **quiet.summary()},
             "thread_env": list(THREAD_ENV), "test_tsv": str(args.test_tsv),
             "vocab": str(args.vocab), "loadavg_start": load_start, "loadavg_end": loadavg(),
             "wall_s": round(time.time() - t_start, 1),
