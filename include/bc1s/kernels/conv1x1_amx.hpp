@@ -461,6 +461,20 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
       return chunk_ref{g0 + j, j, kb0, std::min(kChunkBlocks, kblocks - kb0)};
     };
     float* part = partial_sums();
+    // A panel's partial sums live in a slot: its index in the group, or, one panel at a time,
+    // slots 0 and 1 in turn, so that a finished panel's slot stays intact during the next one.
+    auto slot_of = [&](const chunk_ref& c) { return group > 1 ? c.j : (c.p - p0) % 2; };
+    // The epilogue of a finished panel is deferred to the next item: one tile after each block
+    // of its later pairs' products, while the tile unit multiplies (like the split below), and
+    // whatever is left at the end of that item.
+    struct pending_finish {
+      std::size_t p = 0, next = 0, count = 0;
+      const float* tiles = nullptr;
+    } pend;
+    auto finish_one = [&] {
+      finish_tile(t0 + pend.next, pend.p, pend.tiles + pend.next * kTileFloats);
+      ++pend.next;
+    };
     // Double-buffered: the next item's chunk is split during this one's first pair of position
     // tiles, one block after each block of products, so the vector units split while the tile
     // unit multiplies.
@@ -471,35 +485,40 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     for (std::size_t it = 0; it < items; ++it) {
       const bool has_next = it + 1 < items;
       const chunk_ref nx = has_next ? item(it + 1) : chunk_ref{0, 0, 0, 0};
-      if (cur.kb0 == 0) fill_bias(cur.p, bias[cur.j]);
+      const std::size_t slot = slot_of(cur);
+      if (cur.kb0 == 0) fill_bias(cur.p, bias[slot]);
       const std::uint16_t* wcur = wc[ring];
       std::uint16_t* wnext = wc[ring ^ 1];
-      float* pj = part + cur.j * kMaxBlockTiles * kTileFloats;
+      float* pj = part + slot * kMaxBlockTiles * kTileFloats;
       for (std::size_t i = 0; i < nt; i += 2) {
         const std::uint16_t* a0 = act + (t0 + i) * tile_u16 + cur.kb0 * kActBlock;
         float* c0 = pj + i * kTileFloats;
         float* c1 = c0 + kTileFloats;
-        const float* i0 = cur.kb0 == 0 ? bias[cur.j] : c0;
-        const float* i1 = cur.kb0 == 0 ? bias[cur.j] : c1;
-        auto split_next = [&](std::size_t kb) {
-          if (i == 0 && kb < nx.nkb)
-            split_weights(w.panel(nx.p), cin, nx.kb0 + kb, 1, wnext + kb * kWeightBlock);
+        const float* i0 = cur.kb0 == 0 ? bias[slot] : c0;
+        const float* i1 = cur.kb0 == 0 ? bias[slot] : c1;
+        auto overlap = [&](std::size_t kb) {
+          if (i == 0) {
+            if (kb < nx.nkb)
+              split_weights(w.panel(nx.p), cin, nx.kb0 + kb, 1, wnext + kb * kWeightBlock);
+          } else if (pend.next < pend.count) {
+            finish_one();
+          }
         };
         if (i + 1 < nt) {
-          tile_pass<true>(a0, a0 + tile_u16, wcur, cur.nkb, i0, i1, c0, c1, split_next);
+          tile_pass<true>(a0, a0 + tile_u16, wcur, cur.nkb, i0, i1, c0, c1, overlap);
         } else {
-          tile_pass<false>(a0, nullptr, wcur, cur.nkb, i0, nullptr, c0, nullptr, split_next);
+          tile_pass<false>(a0, nullptr, wcur, cur.nkb, i0, nullptr, c0, nullptr, overlap);
         }
       }
       if (nx.nkb > cur.nkb)  // the next chunk is longer than this one: the rest of it now
         split_weights(w.panel(nx.p), cin, nx.kb0 + cur.nkb, nx.nkb - cur.nkb,
                       wnext + cur.nkb * kWeightBlock);
-      if (cur.kb0 + cur.nkb == kblocks) {  // the panel's last chunk
-        for (std::size_t i = 0; i < nt; ++i) finish_tile(t0 + i, cur.p, pj + i * kTileFloats);
-      }
+      while (pend.next < pend.count) finish_one();
+      if (cur.kb0 + cur.nkb == kblocks) pend = {cur.p, 0, nt, pj};  // the panel's last chunk
       ring ^= 1;
       cur = nx;
     }
+    while (pend.next < pend.count) finish_one();
   });
 }
 
