@@ -580,14 +580,14 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   });
 }
 
-}  // namespace detail
-
-namespace detail {
+// Whether conv1x1's static checks pass for these argument types.
 template <class W, class In, class Out>
-inline constexpr bool conv1x1_args_valid =
-    is_conv1x1_weights_v<W>&& bc1s_layout<typename tensor_traits_t<In>::layout_type>&&
-        bc1s_layout<typename tensor_traits_t<Out>::layout_type> &&
-    !std::is_const_v<typename tensor_traits_t<Out>::element_type>;
+constexpr bool conv1x1_args_valid() noexcept {
+  using LIn = typename tensor_traits_t<In>::layout_type;
+  using LOut = typename tensor_traits_t<Out>::layout_type;
+  return is_conv1x1_weights_v<W> && bc1s_layout<LIn> && bc1s_layout<LOut> &&
+         !std::is_const_v<typename tensor_traits_t<Out>::element_type>;
+}
 
 // N weights of one shape seen by the AMX driver as one weight of N times the panels.
 template <class W, std::size_t N>
@@ -628,7 +628,7 @@ void conv1x1(const W& w, const In& in, Out&& out, Epi epilogue = {},
                 "tensor's C; give the output tensor Cout channels");
   BC1S_REQUIRE_SAME_BS("conv1x1", LIn, LOut, "input and output tensors");
   // Past a failed static_assert compile nothing more: the user reads one sentence, not a cascade.
-  if constexpr (detail::conv1x1_args_valid<W, In, Out>) {
+  if constexpr (detail::conv1x1_args_valid<W, In, Out>()) {
     detail::conv1x1_run<AT, OT>(w, as_view(in), as_view(out), epilogue, pool);
   }
 }
@@ -643,7 +643,7 @@ void conv1x1_stacked(const std::array<const W*, N>& ws, const In& in,
                      const std::array<Out, N>& outs, runtime::thread_pool* pool = nullptr) {
   static_assert(N >= 1, "bc1s::conv1x1_stacked: expected at least one weight");
 #if BC1S_HAS_AMX
-  if constexpr (detail::conv1x1_args_valid<W, In, Out>) {
+  if constexpr (detail::conv1x1_args_valid<W, In, Out>()) {
     using AT = typename tensor_traits_t<In>::value_type;
     using OT = typename tensor_traits_t<Out>::value_type;
     using WT = typename W::storage_type;
