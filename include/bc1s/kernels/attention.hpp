@@ -238,13 +238,19 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
                 std::is_same_v<VT, float> && std::is_same_v<OT, float> &&
                 Q == detail::amx::kAttnChunk) {
     if (attention_uses_amx(D, S, Q)) {
+      // Each thread's packed operands, in a buffer of the calling thread (no allocation after a
+      // first call of this size from it, whichever pool thread runs which head).
+      const std::size_t pack_u16 = detail::round_up(detail::amx::attention_head_u16(D, S), 32);
+      std::uint16_t* packs =
+          detail::amx::per_thread_scratch<struct attention_tag, std::uint16_t>(threads, pack_u16);
       auto head_task = [&](std::size_t t, std::size_t tid) {
         const std::size_t h = t % H, b = t / H;
         const float* mask = batch_mask(b);
         const std::size_t keys = detail::real_keys(mask, S);
         const std::size_t c0 = h * D;
         detail::amx::attention_head(q.row(b, c0), k.row(b, c0), v.row(b, c0), o.row(b, c0), Sp, D,
-                                    S, keys, scale, mask, args.scratch.data() + tid * tile_floats);
+                                    S, keys, scale, mask, args.scratch.data() + tid * tile_floats,
+                                    packs + tid * pack_u16);
       };
       if (args.pool == nullptr) {
         for (std::size_t t = 0; t < B * H; ++t) head_task(t, 0);

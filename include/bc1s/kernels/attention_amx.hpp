@@ -102,20 +102,28 @@ inline void pack_a_rows(const float* v, std::size_t ld, std::size_t channels, st
   }
 }
 
+// The packed operands of one head with D channels and up to `keys` keys, in uint16.
+inline std::size_t attention_head_u16(std::size_t D, std::size_t keys) noexcept {
+  const std::size_t dblocks = D / kK;
+  const std::size_t key_tiles = (keys + kRows - 1) / kRows;
+  const std::size_t key_blocks = (keys + kK - 1) / kK;
+  return key_tiles * dblocks * kActBlock + (D / kRows) * key_blocks * kActBlock +
+         dblocks * kWeightBlock + key_blocks * kWeightBlock;
+}
+
 // One (batch item, head): q, k, v, o point at row 0 (the head's first channel), column 0; rows
 // ld floats apart (S padded). D channels (a multiple of 32), S columns, keys (<= S) real keys,
-// mask: keys additive values or nullptr. scores: round_up(S, 16) x 32 floats of scratch.
+// mask: keys additive values or nullptr. scores: round_up(S, 16) x 32 floats of scratch; buf:
+// attention_head_u16(D, keys) uint16 of scratch (64-byte aligned) for the packed operands.
 inline void attention_head(const float* q, const float* k, const float* v, float* o, std::size_t ld,
                            std::size_t D, std::size_t S, std::size_t keys, float scale,
-                           const float* mask, float* scores) {
+                           const float* mask, float* scores, std::uint16_t* buf) {
   const std::size_t dblocks = D / kK;
   const std::size_t key_tiles = (keys + kRows - 1) / kRows;
   const std::size_t key_blocks = (keys + kK - 1) / kK;
   const std::size_t k_u16 = key_tiles * dblocks * kActBlock;
   const std::size_t v_u16 = (D / kRows) * key_blocks * kActBlock;
   const std::size_t q_u16 = dblocks * kWeightBlock;
-  const std::size_t p_u16 = key_blocks * kWeightBlock;
-  std::uint16_t* buf = thread_buffer<struct attention_tag>(k_u16 + v_u16 + q_u16 + p_u16);
   std::uint16_t* kp = buf;
   std::uint16_t* vp = kp + k_u16;
   std::uint16_t* qp = vp + v_u16;

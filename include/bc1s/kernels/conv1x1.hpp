@@ -373,14 +373,23 @@ auto amx_finish_rows(std::size_t cout, const VY& y, const Epi& epilogue) {
 }
 #endif
 
-// tasks tasks, on the pool's threads if there is more than one.
+// tasks tasks, on the pool's threads if there is more than one: body(task), or body(task, thread)
+// with the index (< the pool's size) of the thread running it, for per-thread scratch.
 inline auto task_runner(runtime::thread_pool* pool) {
   const std::size_t threads = pool == nullptr ? 1 : pool->size();
   return [pool, threads](std::size_t tasks, auto&& body) {
-    if (threads == 1 || tasks == 1) {
-      for (std::size_t t = 0; t < tasks; ++t) body(t);
+    if constexpr (std::is_invocable_v<decltype(body), std::size_t, std::size_t>) {
+      if (threads == 1 || tasks == 1) {
+        for (std::size_t t = 0; t < tasks; ++t) body(t, std::size_t{0});
+      } else {
+        pool->parallel_for_tid(tasks, body);
+      }
     } else {
-      pool->parallel_for(tasks, body);
+      if (threads == 1 || tasks == 1) {
+        for (std::size_t t = 0; t < tasks; ++t) body(t);
+      } else {
+        pool->parallel_for(tasks, body);
+      }
     }
   };
 }

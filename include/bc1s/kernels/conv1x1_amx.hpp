@@ -365,10 +365,17 @@ inline std::uint16_t* activation_buffer(std::size_t n) {
   return thread_buffer<struct activation_tag>(n);
 }
 
-// The calling thread's partial sums: kPanelGroup panels of kMaxBlockTiles accumulator tile pairs.
-inline float* partial_sums() {
-  return thread_buffer<struct partial_tag, float>(kPanelGroup * kMaxBlockTiles * kRows * 2 *
-                                                  kGroup);
+// Floats of one thread's partial sums: kPanelGroup panels of kMaxBlockTiles accumulator tile
+// pairs (128 KiB).
+inline constexpr std::size_t kPartialFloats = kPanelGroup * kMaxBlockTiles * kRows * 2 * kGroup;
+
+// Scratch for every thread of a parallel call, owned by the calling thread: n T for each of
+// `threads` threads, thread tid's at tid * n. Grown on the calling thread, so after one call of
+// the largest shape from that thread no call allocates, whichever pool thread ran which task
+// (buffers of the pool's own threads, grown by the tasks they happened to run, were not).
+template <class Tag, class T>
+inline T* per_thread_scratch(std::size_t threads, std::size_t n) {
+  return thread_buffer<Tag, T>(threads * n);
 }
 
 // Zeros the four accumulator tiles.
@@ -404,7 +411,9 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     ranges = std::min(panels, (threads * tasks_per_thread + nblocks - 1) / nblocks);
     while (ranges < panels && (nblocks * ranges) % threads != 0) ++ranges;
   }
-  run_tasks(nblocks * ranges, [&](std::size_t task) {
+  float* partials = per_thread_scratch<struct partial_tag, float>(threads, kPartialFloats);
+  run_tasks(nblocks * ranges, [&](std::size_t task, std::size_t tid) {
+    float* part = partials + tid * kPartialFloats;
     const std::size_t blk = task / ranges, r = task % ranges;
     const std::size_t p0 = panels * r / ranges, p1 = panels * (r + 1) / ranges;
     const std::size_t t0 = total_tiles * blk / nblocks, nt = total_tiles * (blk + 1) / nblocks - t0;
@@ -423,7 +432,6 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
       }
     };
     if (nt <= 2) {
-      float* part = partial_sums();
       const std::uint16_t* a0 = act + t0 * tile_u16;
       for (std::size_t p = p0; p < p1; ++p) {
         fill_bias(p, bias[0]);
@@ -441,7 +449,7 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     // (kGroupMinBytes), panels go in groups of kPanelGroup: chunk c of every panel of the group,
     // then chunk c + 1, so the activations of one chunk are read once per group instead of once
     // per panel, from L2 instead of L3 (Cin = 3072: 192 KiB per position tile). The group's
-    // partial sums wait in partial_sums(). Each output still sums its chunks in order. Measured
+    // partial sums wait in part. Each output still sums its chunks in order. Measured
     // with chunks of 8 k blocks (conv1x1_bench, 768 x 3072, 1 / 2 threads): S = 256 4451 / 2403
     // -> 3285 / 1791 us; B = 8, S = 128 20368 / 9996 -> 15864 / 8110; B = 1, S = 128 (1.5 MiB)
     // unchanged; and smaller blocks a few percent slower grouped (partial sums past L1), so they
@@ -460,7 +468,6 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
       const std::size_t kb0 = in_group / gn * kChunkBlocks;
       return chunk_ref{g0 + j, j, kb0, std::min(kChunkBlocks, kblocks - kb0)};
     };
-    float* part = partial_sums();
     // A panel's partial sums live in a slot: its index in the group, or, one panel at a time,
     // slots 0 and 1 in turn, so that a finished panel's slot stays intact during the next one.
     auto slot_of = [&](const chunk_ref& c) { return group > 1 ? c.j : (c.p - p0) % 2; };
