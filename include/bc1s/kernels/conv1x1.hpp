@@ -29,8 +29,6 @@
 
 #include <algorithm>
 #include <array>
-#include <optional>
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstddef>
@@ -663,22 +661,22 @@ void conv1x1_stacked(const std::array<const W*, N>& ws, const In& in,
           if (ws[i] == nullptr) detail::throw_kernel("conv1x1_stacked", "null weight pointer");
           detail::conv1x1_check(*ws[i], x, as_view(outs[i]), epi::bias_only{});
           if (ws[i]->cout() != ws[0]->cout()) {
-            detail::throw_kernel("conv1x1_stacked", "expected weights of one shape");
+            detail::throw_kernel("conv1x1_stacked",
+                                 "expected weights of one shape; weight 0 has Cout = " +
+                                     std::to_string(ws[0]->cout()) + ", weight " +
+                                     std::to_string(i) + " " + std::to_string(ws[i]->cout()));
           }
         }
-        const std::size_t each = ws[0]->num_panels();
+        const std::size_t cout = ws[0]->cout(), each = ws[0]->num_panels();
         const epi::bias_only epilogue;
-        using finish_type = decltype(detail::amx_finish_rows<OT>(0, as_view(outs[0]), epilogue));
-        std::array<std::optional<finish_type>, N> finish;
-        for (std::size_t i = 0; i < N; ++i) {
-          finish[i].emplace(detail::amx_finish_rows<OT>(ws[i]->cout(), as_view(outs[i]), epilogue));
-        }
         const std::size_t threads = pool == nullptr ? 1 : pool->size();
+        // Panel p is panel p % each of output p / each.
         detail::amx::conv1x1<AT>(
             detail::stacked_weights<W, N>{ws, each}, x, threads, detail::kTasksPerThread,
             detail::task_runner(pool),
             [&](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols, float* rows) {
-              (*finish[p / each])(b, p % each, s0, cols, rows);
+              detail::amx_finish_rows<OT>(cout, as_view(outs[p / each]), epilogue)(b, p % each, s0,
+                                                                                   cols, rows);
             });
         return;
       }
