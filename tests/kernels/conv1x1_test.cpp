@@ -14,6 +14,7 @@
 
 namespace {
 
+using bc1s::bf16;
 using bc1s::dyn;
 using bc1s::half;
 
@@ -105,15 +106,23 @@ void check(const shape& sh, mode md, std::size_t threads) {
   const double sum_terms = 0.1 * double(sh.cin) + 0.5 + 1.0;
   double tol = double(sh.cin) * std::ldexp(1.0, -24) * sum_terms + 1e-6;
   if constexpr (std::is_same_v<AT, half>) tol += std::ldexp(1.0, -11) * max_ref;
-  // (3) on AMX tiles (fp16 weights, enough columns, where the CPU and OS allow), each product is
-  //     within 3 * 2^-16 of the exact one (conv1x1_amx.hpp).
+  // (3) fp16 weights on AMX tiles (enough columns, where the CPU and OS allow): each product
+  //     within 3 * 2^-16 of the exact one (conv1x1_amx.hpp: the dropped terms wlo * xlo <=
+  //     2^-8 * 2^-8 and w * e <= 2^-16).
+  // (4) bf16 weights, on every path: the weight is used as stored and the activation rounded to
+  //     bf16 (8 significant bits, round to nearest: relative error <= 2^-9), so each product is
+  //     within 2^-9 of the exact one.
   const bool amx = bc1s::conv1x1_uses_amx<WT>(sh.B * sh.S);
-  if (amx) tol += 3 * std::ldexp(1.0, -16) * max_sum_abs;
+  if constexpr (std::is_same_v<WT, bf16>) {
+    tol += std::ldexp(1.0, -9) * max_sum_abs;
+  } else if (amx) {
+    tol += 3 * std::ldexp(1.0, -16) * max_sum_abs;
+  }
   std::printf(
       "conv1x1 %s weights, %s acts, B=%zu Cout=%zu Cin=%zu S=%zu mode=%d threads=%zu%s: "
       "max abs err %.3g (max |ref| %.3g, tol %.3g)\n",
-      std::is_same_v<WT, half> ? "fp16" : "fp32", std::is_same_v<AT, half> ? "fp16" : "fp32", sh.B,
-      sh.cout, sh.cin, sh.S, int(md), threads, amx ? " (amx)" : "", max_abs, max_ref, tol);
+      bc1s::weight_storage<WT>::name, bc1s::weight_storage<AT>::name, sh.B, sh.cout, sh.cin, sh.S,
+      int(md), threads, amx ? " (amx)" : "", max_abs, max_ref, tol);
   EXPECT_LE(max_abs, tol);
 }
 
@@ -145,6 +154,16 @@ TEST_P(Conv1x1Shapes, Fp16WeightsFmaPathMatchesReference) {
   check<half, float>(GetParam(), mode::bias, 1);
   check<half, half>(GetParam(), mode::gelu, 2);
   check<half, float>(GetParam(), mode::residual, 2);
+}
+TEST_P(Conv1x1Shapes, Bf16WeightsMatchReference) {
+  check<bf16, float>(GetParam(), mode::bias, 1);
+  check<bf16, half>(GetParam(), mode::gelu, 2);
+  check<bf16, float>(GetParam(), mode::residual, 2);
+}
+TEST_P(Conv1x1Shapes, Bf16WeightsFmaPathMatchesReference) {
+  amx_off off;
+  check<bf16, float>(GetParam(), mode::bias, 1);
+  check<bf16, float>(GetParam(), mode::residual, 2);
 }
 TEST_P(Conv1x1Shapes, Fp32WeightsGeluTwoThreadsMatchesReference) {
   check<float, float>(GetParam(), mode::gelu, 2);
@@ -399,4 +418,6 @@ TEST(Conv1x1, AmxPathIsChosenByStorageAndColumns) {
   }
   EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(kMin));
   EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(512));
+  EXPECT_TRUE(bc1s::conv1x1_uses_amx<bf16>(kMin));
+  EXPECT_FALSE(bc1s::conv1x1_uses_amx<bf16>(kMin - 1));
 }

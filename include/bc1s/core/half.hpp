@@ -106,10 +106,10 @@ constexpr float to_float(half x) noexcept {
 }
 template <class T>
 constexpr T from_float(float x) noexcept {
-  if constexpr (std::is_same_v<T, half>) {
-    return half(x);
-  } else {
+  if constexpr (std::is_same_v<T, float>) {
     return x;
+  } else {
+    return T(x);  // half, bf16: round to nearest even
   }
 }
 

@@ -21,6 +21,7 @@
 
 #include "bc1s/core/tensor.hpp"
 #include "bc1s/kernels/attention_amx.hpp"
+#include "bc1s/kernels/parallel.hpp"
 #include "bc1s/kernels/checks.hpp"
 #include "bc1s/kernels/softmax.hpp"
 #include "bc1s/layout/heads.hpp"
@@ -242,7 +243,7 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
       // first call of this size from it, whichever pool thread runs which head).
       const std::size_t pack_u16 = detail::round_up(detail::amx::attention_head_u16(D, S), 32);
       std::uint16_t* packs =
-          detail::amx::per_thread_scratch<struct attention_tag, std::uint16_t>(threads, pack_u16);
+          detail::per_thread_scratch<struct attention_tag, std::uint16_t>(threads, pack_u16);
       auto head_task = [&](std::size_t t, std::size_t tid) {
         const std::size_t h = t % H, b = t / H;
         const float* mask = batch_mask(b);

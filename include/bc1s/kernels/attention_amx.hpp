@@ -130,8 +130,8 @@ inline void attention_head(const float* q, const float* k, const float* v, float
   std::uint16_t* pp = qp + q_u16;
 
   for (std::size_t t = 0; t < key_tiles; ++t) {
-    pack_activations(k + t * kRows, ld, std::min(kRows, keys - t * kRows), D, dblocks,
-                     kp + t * dblocks * kActBlock);
+    pack_activations<2>(k + t * kRows, ld, std::min(kRows, keys - t * kRows), D, dblocks,
+                        kp + t * dblocks * kActBlock);
   }
   pack_a_rows(v, ld, D, keys, key_blocks, vp);
 
@@ -149,9 +149,9 @@ inline void attention_head(const float* q, const float* k, const float* v, float
       for (std::size_t kb = 0; kb < dblocks; ++kb) {
         const std::uint16_t* x0 = kp + (t * dblocks + kb) * kActBlock;
         if (two) {
-          block_products<true>(x0, x0 + dblocks * kActBlock, qp + kb * kWeightBlock);
+          block_products<true, split3>(x0, x0 + dblocks * kActBlock, qp + kb * kWeightBlock);
         } else {
-          block_products<false>(x0, nullptr, qp + kb * kWeightBlock);
+          block_products<false, split3>(x0, nullptr, qp + kb * kWeightBlock);
         }
       }
       float* s0 = scores + t * kRows * kAttnChunk;
@@ -171,7 +171,7 @@ inline void attention_head(const float* q, const float* k, const float* v, float
       zero_accumulators();
       for (std::size_t kb = 0; kb < key_blocks; ++kb) {
         const std::uint16_t* x0 = vp + (dt * key_blocks + kb) * kActBlock;
-        block_products<true>(x0, x0 + key_blocks * kActBlock, pp + kb * kWeightBlock);
+        block_products<true, split3>(x0, x0 + key_blocks * kActBlock, pp + kb * kWeightBlock);
       }
       const int stride = static_cast<int>(ld * sizeof(float));
       float* c0 = o + dt * kRows * ld + q0;

@@ -44,7 +44,9 @@
 #include "bc1s/core/tensor.hpp"
 #include "bc1s/kernels/checks.hpp"
 #include "bc1s/kernels/conv1x1_amx.hpp"
+#include "bc1s/kernels/conv1x1_bf16.hpp"
 #include "bc1s/kernels/gelu.hpp"
+#include "bc1s/kernels/weight_storage.hpp"
 #include "bc1s/runtime/thread_pool.hpp"
 #include "bc1s/simd/arch.hpp"
 #include "bc1s/simd/convert.hpp"
@@ -117,11 +119,13 @@ inline conv1x1_pack_buffer& conv1x1_thread_buffer() noexcept {
 inline std::atomic<std::uint64_t> conv1x1_calls{0};
 }  // namespace detail
 
-// Packed conv1x1 weights, storage WT (half or float), with static or dynamic channel counts.
+// Packed conv1x1 weights, storage WT (float, half or bf16: see weight_storage.hpp), with static
+// or dynamic channel counts.
 template <class WT, std::size_t Cout = dyn, std::size_t Cin = dyn>
 class conv1x1_weights {
-  static_assert(is_storage_type_v<WT>,
-                "bc1s::conv1x1_weights: expected float or bc1s::half weight storage");
+  static_assert(is_weight_storage_v<WT>,
+                "bc1s::conv1x1_weights: expected float, bc1s::half or bc1s::bf16 weight storage; "
+                "other types have no weight_storage traits");
 
  public:
   using storage_type = WT;
@@ -144,20 +148,29 @@ class conv1x1_weights {
   // What packing a cout x cin weight takes of a weight_arena.
   static constexpr std::size_t arena_bytes(std::size_t cout, std::size_t cin) noexcept {
     const std::size_t rows = (cout + kPanelRows - 1) / kPanelRows * kPanelRows;
-    return weight_arena::piece_bytes<WT>(rows * cin) + weight_arena::piece_bytes<float>(rows);
+    return weight_arena::piece_bytes<WT>(rows * panel_cin(cin)) +
+           weight_arena::piece_bytes<float>(rows);
+  }
+  // Input channels a panel holds: cin, rounded up to even for pair panels (weight_storage).
+  static constexpr std::size_t panel_cin(std::size_t cin) noexcept {
+    return weight_storage<WT>::pair_panels ? (cin + 1) / 2 * 2 : cin;
   }
 
   std::size_t cout() const noexcept { return Cout == dyn ? cout_ : Cout; }
   std::size_t cin() const noexcept { return Cin == dyn ? cin_ : Cin; }
   std::size_t num_panels() const noexcept { return (cout() + kPanelRows - 1) / kPanelRows; }
-  const WT* panel(std::size_t p) const noexcept { return packed_.get() + p * cin() * kPanelRows; }
+  const WT* panel(std::size_t p) const noexcept {
+    return packed_.get() + p * panel_cin(cin()) * kPanelRows;
+  }
   const float* bias() const noexcept { return bias_.get(); }
   // The kPanelRows biases of panel p.
   const float* panel_bias(std::size_t p) const noexcept { return bias_.get() + p * kPanelRows; }
-  std::size_t bytes() const noexcept { return num_panels() * cin() * kPanelRows * sizeof(WT); }
+  std::size_t bytes() const noexcept {
+    return num_panels() * panel_cin(cin()) * kPanelRows * sizeof(WT);
+  }
   // The weight W[m][k] back as float (tests).
   float at(std::size_t m, std::size_t k) const noexcept {
-    return to_float(packed_[((m / kPanelRows) * cin() + k) * kPanelRows + m % kPanelRows]);
+    return to_float(packed_[index(m, k, cin())]);
   }
 
  private:
@@ -182,20 +195,26 @@ class conv1x1_weights {
                                   std::to_string(bias.size()));
     }
     const std::size_t panels = num_panels();
-    packed_ = take<WT>(arena, panels * cin * kPanelRows);
-    for (std::size_t p = 0; p < panels; ++p) {
-      for (std::size_t k = 0; k < cin; ++k) {
-        WT* dst = packed_.get() + (p * cin + k) * kPanelRows;
-        for (std::size_t r = 0; r < kPanelRows; ++r) {
-          const std::size_t m = p * kPanelRows + r;
-          dst[r] = from_float<WT>(m < cout ? w[m * cin + k] : 0.0f);
-        }
-      }
+    packed_ = take<WT>(arena, panels * panel_cin(cin) * kPanelRows);  // zeros
+    for (std::size_t m = 0; m < cout; ++m) {
+      for (std::size_t k = 0; k < cin; ++k)
+        packed_[index(m, k, cin)] = from_float<WT>(w[m * cin + k]);
     }
     bias_ = take<float>(arena, panels * kPanelRows);
     for (std::size_t m = 0; m < cout && !bias.empty(); ++m) bias_[m] = bias[m];
   }
 
+  // Where W[m][k] lies: panel m / P, then k-major rows of P weights, or for pair panels rows of
+  // P pairs (k rounded down to even, k + 1) of the P output channels.
+  static constexpr std::size_t index(std::size_t m, std::size_t k, std::size_t cin) noexcept {
+    const std::size_t p = m / kPanelRows, r = m % kPanelRows;
+    const std::size_t base = p * panel_cin(cin) * kPanelRows;
+    if constexpr (weight_storage<WT>::pair_panels) {
+      return base + (k / 2) * 2 * kPanelRows + 2 * r + k % 2;
+    } else {
+      return base + k * kPanelRows + r;
+    }
+  }
   template <class T>
   static std::shared_ptr<T[]> take(weight_arena* arena, std::size_t n) {
     if (arena != nullptr) return arena->take<T>(n);
@@ -304,11 +323,11 @@ constexpr auto make_tile_table(std::index_sequence<N...>) {
 
 // Whether conv1x1 with weights stored as WT runs on AMX tiles (conv1x1_amx.hpp) for an input of
 // `columns` (B x S) columns in this process. Its products are then within 3 * 2^-16 relative of
-// fp32 ones, instead of exact.
+// fp32 ones for half weights (split3), within 2^-9 for bf16 (bf16x1), instead of exact.
 template <class WT>
 bool conv1x1_uses_amx(std::size_t columns) noexcept {
 #if BC1S_HAS_AMX
-  return std::is_same_v<WT, half> && columns >= detail::amx::kMinCols && simd::amx_enabled();
+  return has_amx_product_v<WT> && columns >= detail::amx::kMinCols && simd::amx_enabled();
 #else
   (void)columns;
   return false;
@@ -371,74 +390,16 @@ auto amx_finish_rows(std::size_t cout, const VY& y, const Epi& epilogue) {
 }
 #endif
 
-// tasks tasks, on the pool's threads if there is more than one: body(task), or body(task, thread)
-// with the index (< the pool's size) of the thread running it, for per-thread scratch.
-inline auto task_runner(runtime::thread_pool* pool) {
-  const std::size_t threads = pool == nullptr ? 1 : pool->size();
-  return [pool, threads](std::size_t tasks, auto&& body) {
-    if constexpr (std::is_invocable_v<decltype(body), std::size_t, std::size_t>) {
-      if (threads == 1 || tasks == 1) {
-        for (std::size_t t = 0; t < tasks; ++t) body(t, std::size_t{0});
-      } else {
-        pool->parallel_for_tid(tasks, body);
-      }
-    } else {
-      if (threads == 1 || tasks == 1) {
-        for (std::size_t t = 0; t < tasks; ++t) body(t);
-      } else {
-        pool->parallel_for(tasks, body);
-      }
-    }
-  };
-}
-
-// The body of conv1x1, instantiated only for arguments that passed its static_asserts.
-template <class AT, class OT, class W, class VX, class VY, class Epi>
-void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
-                 runtime::thread_pool* pool) {
-  conv1x1_check(w, x, y, epilogue);
-
+// The FMA paths of conv1x1 (fp32 and fp16 weights): finish(b, p, s0, cols, tile) is the epilogue
+// of one tile ([column][kPanelRows] floats).
+template <class AT, class W, class VX, class RunTasks, class Finish>
+void conv1x1_fma(const W& w, const VX& x, std::size_t threads, RunTasks&& run_tasks,
+                 Finish&& finish) {
   using WT = typename W::storage_type;
   constexpr std::size_t P = detail::kPanelRows;
   constexpr std::size_t NR = detail::kTileCols;
-
-  const std::size_t B = x.b(), S = x.s(), cin = w.cin(), cout = w.cout();
+  const std::size_t B = x.b(), S = x.s(), cin = w.cin();
   const std::size_t panels = w.num_panels();
-  const std::size_t threads = pool == nullptr ? 1 : pool->size();
-
-  // The epilogue of one tile (columns s0 .. s0+cols of panel p, batch b): GELU if asked, then
-  // the transpose into the output rows, with the residual added if asked.
-  auto finish = [&](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols, float* tile) {
-    const std::size_t m0 = p * P, rows = std::min(P, cout - m0);
-    if constexpr (std::is_same_v<Epi, epi::gelu>) {
-      for (std::size_t i = 0; i < cols * P; i += simd::kFloatLanes) {
-        simd::gelu(simd::fbatch::load_aligned(tile + i)).store_aligned(tile + i);
-      }
-    }
-    for (std::size_t r = 0; r < rows; ++r) {
-      auto* dst = y.row(b, m0 + r) + s0;
-      if constexpr (detail::is_residual_epi_v<Epi>) {
-        const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
-        for (std::size_t n = 0; n < cols; ++n) {
-          dst[n] = from_float<OT>(tile[n * P + r] + to_float(res[n]));
-        }
-      } else {
-        for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(tile[n * P + r]);
-      }
-    }
-  };
-  auto run_tasks = task_runner(pool);
-
-#if BC1S_HAS_AMX
-  // fp16 weights and enough columns: AMX tiles (conv1x1_amx.hpp), where the OS grants them.
-  if constexpr (std::is_same_v<WT, half>) {
-    if (conv1x1_uses_amx<WT>(B * S)) {
-      amx::conv1x1<AT>(w, x, threads, kTasksPerThread, run_tasks,
-                       amx_finish_rows<OT>(cout, y, epilogue));
-      return;
-    }
-  }
-#endif
 
   // Column tiles are numbered over the whole input: tile t is columns s0 .. s0 + cols of batch
   // item t / tiles_per_b.
@@ -564,14 +525,14 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
             if (last) finish(r.b, p, r.s0, r.cols, tile);
           }
         };
-        if constexpr (std::is_same_v<WT, half>) {
+        if constexpr (weight_storage<WT>::widen_chunks) {
           // Widen the chunk once for all the block's tiles: the 512-bit vcvtph2ps shares port 5
           // with the FMAs on AVX-512 cores, so converting in the inner loop would cost ~2 of
           // every 26 FMA-port slots.
           static constexpr auto table =
               detail::make_tile_table<float, float, prefetch::none>(std::make_index_sequence<NR>{});
           alignas(64) float wide[kKChunk * P];
-          simd::half_to_float(w.panel(p) + k0 * P, wide, kc * P);
+          simd::widen(w.panel(p) + k0 * P, wide, kc * P);
           run_tiles(wide, table);
         } else {
           static constexpr auto table = detail::make_tile_table<float, float, prefetch::ahead>(
@@ -585,6 +546,62 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
     const std::size_t blk = t / ranges, r = t % ranges;
     run_block(blk, panels * r / ranges, panels * (r + 1) / ranges);
   });
+}
+
+// The body of conv1x1, instantiated only for arguments that passed its static_asserts.
+template <class AT, class OT, class W, class VX, class VY, class Epi>
+void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
+                 runtime::thread_pool* pool) {
+  conv1x1_check(w, x, y, epilogue);
+
+  using WT = typename W::storage_type;
+  constexpr std::size_t P = detail::kPanelRows;
+  constexpr std::size_t NR = detail::kTileCols;
+
+  const std::size_t cout = w.cout();
+  const std::size_t threads = pool == nullptr ? 1 : pool->size();
+
+  // The epilogue of one tile (columns s0 .. s0+cols of panel p, batch b): GELU if asked, then
+  // the transpose into the output rows, with the residual added if asked.
+  auto finish = [&](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols, float* tile) {
+    const std::size_t m0 = p * P, rows = std::min(P, cout - m0);
+    if constexpr (std::is_same_v<Epi, epi::gelu>) {
+      for (std::size_t i = 0; i < cols * P; i += simd::kFloatLanes) {
+        simd::gelu(simd::fbatch::load_aligned(tile + i)).store_aligned(tile + i);
+      }
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      auto* dst = y.row(b, m0 + r) + s0;
+      if constexpr (detail::is_residual_epi_v<Epi>) {
+        const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
+        for (std::size_t n = 0; n < cols; ++n) {
+          dst[n] = from_float<OT>(tile[n * P + r] + to_float(res[n]));
+        }
+      } else {
+        for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(tile[n * P + r]);
+      }
+    }
+  };
+  auto run_tasks = task_runner(pool);
+
+#if BC1S_HAS_AMX
+  // Weights with a tile product and enough columns: AMX tiles (conv1x1_amx.hpp), where the OS
+  // grants them.
+  if constexpr (has_amx_product_v<WT>) {
+    if (conv1x1_uses_amx<WT>(x.b() * x.s())) {
+      amx::conv1x1<AT, typename weight_storage<WT>::amx_product>(
+          w, x, threads, kTasksPerThread, run_tasks, amx_finish_rows<OT>(cout, y, epilogue));
+      return;
+    }
+  }
+#endif
+
+  if constexpr (weight_storage<WT>::pair_panels) {
+    // bf16 pair panels: one dot product per pair of input channels (conv1x1_bf16.hpp).
+    bf16dp::conv1x1<P, NR, AT>(w, x, threads, kTasksPerThread, run_tasks, finish);
+  } else {
+    conv1x1_fma<AT>(w, x, threads, run_tasks, finish);
+  }
 }
 
 // Whether conv1x1's static checks pass for these argument types.
@@ -655,7 +672,7 @@ void conv1x1_stacked(const std::array<const W*, N>& ws, const In& in,
     using OT = typename tensor_traits_t<Out>::value_type;
     using WT = typename W::storage_type;
     const auto x = as_view(in);
-    if constexpr (std::is_same_v<WT, half>) {
+    if constexpr (has_amx_product_v<WT>) {
       if (N > 1 && conv1x1_uses_amx<WT>(x.b() * x.s())) {
         for (std::size_t i = 0; i < N; ++i) {
           if (ws[i] == nullptr) detail::throw_kernel("conv1x1_stacked", "null weight pointer");
@@ -671,7 +688,7 @@ void conv1x1_stacked(const std::array<const W*, N>& ws, const In& in,
         const epi::bias_only epilogue;
         const std::size_t threads = pool == nullptr ? 1 : pool->size();
         // Panel p is panel p % each of output p / each.
-        detail::amx::conv1x1<AT>(
+        detail::amx::conv1x1<AT, typename weight_storage<WT>::amx_product>(
             detail::stacked_weights<W, N>{ws, each}, x, threads, detail::kTasksPerThread,
             detail::task_runner(pool),
             [&](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols, float* rows) {

@@ -25,8 +25,10 @@
 #include <cstdint>
 #include <memory>
 
+#include "bc1s/core/bf16.hpp"
 #include "bc1s/core/half.hpp"
 #include "bc1s/core/tensor.hpp"
+#include "bc1s/kernels/parallel.hpp"
 #include "bc1s/simd/amx.hpp"
 
 // Inputs with fewer columns (B x S) than this take the FMA paths: below it, splitting the
@@ -149,9 +151,11 @@ inline void transpose16(const std::uint32_t* src, std::size_t src_ld, std::uint3
 // One position tile: columns s0 .. s0 + cols of one batch item (src: row 0, column s0; rows ld
 // elements apart), all k blocks, to dst (kActBlock per k block). Rows past cols and channels past
 // cin are zeros.
-template <class AT>
+template <std::size_t Planes, class AT>
 inline void pack_activations(const AT* src, std::size_t ld, std::size_t cols, std::size_t cin,
                              std::size_t kblocks, std::uint16_t* dst) noexcept {
+  static_assert(Planes == 1 || Planes == 2);
+  constexpr std::size_t kBlock = Planes * kRows * kK;
   const auto m = static_cast<__mmask16>(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
   alignas(64) std::uint32_t hw[kK / 2][kRows];
   alignas(64) std::uint32_t lw[kK / 2][kRows];
@@ -163,13 +167,15 @@ inline void pack_activations(const AT* src, std::size_t ld, std::size_t cols, st
       // Rounded, not truncated: xlo is then within 2^-8 |x| and x - xhi - xlo within 2^-16 |x|.
       const __m512 ha = round_bf16(a), hb = round_bf16(b);
       _mm512_store_si512(hw[j], pair_words(ha, hb));
-      _mm512_store_si512(
-          lw[j], pair_words(round_bf16(_mm512_sub_ps(a, ha)), round_bf16(_mm512_sub_ps(b, hb))));
+      if constexpr (Planes == 2) {
+        _mm512_store_si512(
+            lw[j], pair_words(round_bf16(_mm512_sub_ps(a, ha)), round_bf16(_mm512_sub_ps(b, hb))));
+      }
     }
     // Transpose to rows of positions (A tiles are row-major: position, then channel pairs).
-    auto* hi = reinterpret_cast<std::uint32_t*>(dst + kb * kActBlock);
+    auto* hi = reinterpret_cast<std::uint32_t*>(dst + kb * kBlock);
     transpose16(&hw[0][0], kRows, hi, kK / 2);
-    transpose16(&lw[0][0], kRows, hi + kRows * kK / 2, kK / 2);
+    if constexpr (Planes == 2) transpose16(&lw[0][0], kRows, hi + kRows * kK / 2, kK / 2);
   }
 }
 
@@ -212,11 +218,83 @@ inline void split_weights(const half* panel, std::size_t cin, std::size_t kb0, s
   }
 }
 
-// The three products of one k block (w: its converted weights) into accumulator tiles 0, 1 (and
-// 2, 3 for a second position tile): xhi * whi, xlo * whi, xhi * wlo.
-template <bool Two>
+// k blocks kb0 .. kb0 + nkb of a 32-row bf16 pair panel (row j: input channels 2j and 2j + 1 of
+// the 32 output channels interleaved, 64 bf16; see conv1x1_weights) to dst, 2 * kTile per k
+// block. A pair row is a row of both B tiles at once (channels 0-15 in its first 64 bytes, 16-31
+// in the next), so the tiles load from the copy with a 128-byte stride and no rearranging: the
+// copy only brings the block into L1 ahead of the products. Rows past the panel's cin are zeros.
+inline void copy_pairs(const bf16* panel, std::size_t cin, std::size_t kb0, std::size_t nkb,
+                       std::uint16_t* dst) noexcept {
+  const std::size_t pairs = (cin + 1) / 2;
+  for (std::size_t kb = 0; kb < nkb; ++kb) {
+    for (std::size_t j = 0; j < kK / 2; ++j) {
+      const std::size_t row = (kb0 + kb) * (kK / 2) + j;
+      const auto* src = reinterpret_cast<const char*>(panel + row * 4 * kGroup);
+      _mm_prefetch(src + kPrefetch, _MM_HINT_T0);
+      _mm_prefetch(src + kPrefetch + 64, _MM_HINT_T0);
+      std::uint16_t* t = dst + kb * 2 * kTile + j * 4 * kGroup;
+      if (row < pairs) {
+        _mm512_store_si512(t, _mm512_loadu_si512(src));
+        _mm512_store_si512(t + 2 * kGroup, _mm512_loadu_si512(src + 64));
+      } else {
+        _mm512_store_si512(t, _mm512_setzero_si512());
+        _mm512_store_si512(t + 2 * kGroup, _mm512_setzero_si512());
+      }
+    }
+  }
+}
+
+// How a weight storage type multiplies on the tiles (chosen by its storage_traits):
+// - split3: fp16 weights, fp32-accurate: weights split exactly into whi + wlo, activations into
+//   rounded xhi + xlo, three products per block (xhi whi, xlo whi, xhi wlo; see the top).
+// - bf16x1: bf16 weights as stored (pair panels: already in B-tile form), activations rounded
+//   to bf16 (relative error <= 2^-9), one product per block: each product within 2^-9 |w x| of
+//   the exact product of the stored weight.
+struct split3 {
+  using weight_type = half;
+  static constexpr std::size_t kActPlanes = 2;
+  static constexpr std::size_t kWeightBlock = 4 * kTile;  // whi g0, whi g1, wlo g0, wlo g1
+  static constexpr int kBStride = 64;                     // bytes between B-tile rows
+  static constexpr std::size_t kG1 = kTile;               // uint16 to group 1's tile
+  static void prepare(const half* panel, std::size_t cin, std::size_t kb0, std::size_t nkb,
+                      std::uint16_t* dst) noexcept {
+    split_weights(panel, cin, kb0, nkb, dst);
+  }
+};
+struct bf16x1 {
+  using weight_type = bf16;
+  static constexpr std::size_t kActPlanes = 1;
+  static constexpr std::size_t kWeightBlock = 2 * kTile;  // 16 pair rows of g0 | g1
+  static constexpr int kBStride = 128;
+  static constexpr std::size_t kG1 = 2 * kGroup;
+  static void prepare(const bf16* panel, std::size_t cin, std::size_t kb0, std::size_t nkb,
+                      std::uint16_t* dst) noexcept {
+    copy_pairs(panel, cin, kb0, nkb, dst);
+  }
+};
+// uint16 per packed (position tile, k block) for product Prod.
+template <class Prod>
+inline constexpr std::size_t kActBlockOf = Prod::kActPlanes* kRows* kK;
+
+// The products of one k block (w: its converted weights) into accumulator tiles 0, 1 (and
+// 2, 3 for a second position tile): for split3 xhi * whi, xlo * whi, xhi * wlo; for bf16x1 the
+// one product x * w.
+template <bool Two, class Prod>
 inline void block_products(const std::uint16_t* x0, const std::uint16_t* x1,
                            const std::uint16_t* w) noexcept {
+  if constexpr (Prod::kActPlanes == 1) {
+    _tile_loadd(4, x0, 64);
+    if constexpr (Two) _tile_loadd(5, x1, 64);
+    _tile_loadd(6, w, Prod::kBStride);
+    _tile_loadd(7, w + Prod::kG1, Prod::kBStride);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    if constexpr (Two) {
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+    return;
+  }
   // xhi * whi
   _tile_loadd(4, x0, 64);
   if constexpr (Two) _tile_loadd(5, x1, 64);
@@ -255,7 +333,7 @@ inline void block_products(const std::uint16_t* x0, const std::uint16_t* x1,
 // init0 / init1 (rows 128 bytes apart), results to out0 / out1 (the same layout; may equal init).
 // after_block(kb) runs after each block's products (the caller's vector work, overlapping the
 // tile unit's).
-template <bool Two, class Hook>
+template <bool Two, class Prod, class Hook>
 inline void tile_pass(const std::uint16_t* a0, const std::uint16_t* a1, const std::uint16_t* wc,
                       std::size_t nkb, const float* init0, const float* init1, float* out0,
                       float* out1, Hook&& after_block) noexcept {
@@ -267,10 +345,10 @@ inline void tile_pass(const std::uint16_t* a0, const std::uint16_t* a1, const st
     _tile_loadd(3, init1 + kGroup, kStride);
   }
   for (std::size_t kb = 0; kb < nkb; ++kb) {
-    const std::uint16_t* w = wc + kb * kWeightBlock;
-    const std::uint16_t* x0 = a0 + kb * kActBlock;
-    const std::uint16_t* x1 = a1 + kb * kActBlock;
-    block_products<Two>(x0, x1, w);
+    const std::uint16_t* w = wc + kb * Prod::kWeightBlock;
+    const std::uint16_t* x0 = a0 + kb * kActBlockOf<Prod>;
+    const std::uint16_t* x1 = a1 + kb * kActBlockOf<Prod>;
+    block_products<Two, Prod>(x0, x1, w);
     after_block(kb);
   }
   _tile_stored(0, out0, kStride);
@@ -289,13 +367,14 @@ inline void tile_pass(const std::uint16_t* a0, const std::uint16_t* a1, const st
 // tile, the two correction products go to accumulators of their own (tiles 2, 3), so no
 // accumulator waits on a chain of three products per block; they are added at the end.
 // Results to out0 / out1 ([position][32 output channels]), bias rows from bias.
-template <bool Two>
-inline void fused_pass(const std::uint16_t* a0, const std::uint16_t* a1, const half* panel,
-                       std::size_t cin, std::size_t kblocks, const float* bias, float* out0,
-                       float* out1) noexcept {
+template <bool Two, class Prod>
+inline void fused_pass(const std::uint16_t* a0, const std::uint16_t* a1,
+                       const typename Prod::weight_type* panel, std::size_t cin,
+                       std::size_t kblocks, const float* bias, float* out0, float* out1) noexcept {
   constexpr int kStride = 2 * kGroup * sizeof(float);
   constexpr std::size_t kRing = 4;
-  alignas(64) std::uint16_t ring[kRing][kWeightBlock];
+  constexpr std::size_t kAct = kActBlockOf<Prod>;
+  alignas(64) std::uint16_t ring[kRing][Prod::kWeightBlock];
   _tile_loadd(0, bias, kStride);
   _tile_loadd(1, bias + kGroup, kStride);
   if constexpr (Two) {
@@ -305,15 +384,27 @@ inline void fused_pass(const std::uint16_t* a0, const std::uint16_t* a1, const h
     _tile_zero(2);
     _tile_zero(3);
   }
-  split_weights(panel, cin, 0, 1, ring[0]);
+  Prod::prepare(panel, cin, 0, 1, ring[0]);
   for (std::size_t kb = 0; kb < kblocks; ++kb) {
     const std::uint16_t* w = ring[kb % kRing];
-    const std::uint16_t* x0 = a0 + kb * kActBlock;
+    const std::uint16_t* x0 = a0 + kb * kAct;
     if constexpr (Two) {
-      block_products<true>(x0, a1 + kb * kActBlock, w);
+      block_products<true, Prod>(x0, a1 + kb * kAct, w);
+    } else if constexpr (Prod::kActPlanes == 1) {
+      // Even blocks into tiles 0, 1, odd ones into 2, 3: no accumulator waits on the one before.
+      _tile_loadd(4, x0, 64);
+      _tile_loadd(6, w, Prod::kBStride);
+      _tile_loadd(7, w + Prod::kG1, Prod::kBStride);
+      if (kb % 2 == 0) {
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+      } else {
+        _tile_dpbf16ps(2, 4, 6);
+        _tile_dpbf16ps(3, 4, 7);
+      }
     } else {
       _tile_loadd(4, x0, 64);
-      _tile_loadd(5, x0 + kActBlock / 2, 64);
+      _tile_loadd(5, x0 + kAct / 2, 64);
       _tile_loadd(6, w, 64);
       _tile_loadd(7, w + kTile, 64);
       _tile_dpbf16ps(0, 4, 6);  // xhi * whi
@@ -325,7 +416,7 @@ inline void fused_pass(const std::uint16_t* a0, const std::uint16_t* a1, const h
       _tile_dpbf16ps(2, 4, 6);  // xhi * wlo
       _tile_dpbf16ps(3, 4, 7);
     }
-    if (kb + 1 < kblocks) split_weights(panel, cin, kb + 1, 1, ring[(kb + 1) % kRing]);
+    if (kb + 1 < kblocks) Prod::prepare(panel, cin, kb + 1, 1, ring[(kb + 1) % kRing]);
   }
   _tile_stored(0, out0, kStride);
   _tile_stored(1, out0 + kGroup, kStride);
@@ -342,23 +433,6 @@ inline void fused_pass(const std::uint16_t* a0, const std::uint16_t* a1, const h
   }
 }
 
-// A grow-only buffer of n T of the calling thread, one per Tag: grown when a call needs more
-// (the first call at the largest shape allocates; later ones reuse it).
-template <class Tag, class T = std::uint16_t>
-inline T* thread_buffer(std::size_t n) {
-  struct buffer {
-    std::unique_ptr<T[], aligned_delete> data;
-    std::size_t size = 0;
-  };
-  static thread_local buffer buf;
-  if (buf.size < n) {
-    buf.data.reset();
-    buf.data = aligned_zeros<T>(n);
-    buf.size = n;
-  }
-  return buf.data.get();
-}
-
 // The packed activations of the calling thread's current call, shared read-only with the pool's
 // threads during the call.
 inline std::uint16_t* activation_buffer(std::size_t n) {
@@ -368,15 +442,6 @@ inline std::uint16_t* activation_buffer(std::size_t n) {
 // Floats of one thread's partial sums: kPanelGroup panels of kMaxBlockTiles accumulator tile
 // pairs (128 KiB).
 inline constexpr std::size_t kPartialFloats = kPanelGroup * kMaxBlockTiles * kRows * 2 * kGroup;
-
-// Scratch for every thread of a parallel call, owned by the calling thread: n T for each of
-// `threads` threads, thread tid's at tid * n. Grown on the calling thread, so after one call of
-// the largest shape from that thread no call allocates, whichever pool thread ran which task
-// (buffers of the pool's own threads, grown by the tasks they happened to run, were not).
-template <class Tag, class T>
-inline T* per_thread_scratch(std::size_t threads, std::size_t n) {
-  return thread_buffer<Tag, T>(threads * n);
-}
 
 // Zeros the four accumulator tiles.
 inline void zero_accumulators() noexcept {
@@ -389,20 +454,21 @@ inline void zero_accumulators() noexcept {
 // The whole call: pack the activations (tasks over position tiles), then run tasks of (block of
 // position tiles, range of panels). finish(b, p, s0, cols, rows) is the caller's epilogue for
 // one position tile of panel p (rows: [output channel][16 positions] floats, bias included).
-template <class AT, class W, class VX, class RunTasks, class Finish>
+template <class AT, class Prod, class W, class VX, class RunTasks, class Finish>
 void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per_thread,
              RunTasks&& run_tasks, Finish&& finish) {
+  constexpr std::size_t kAct = kActBlockOf<Prod>, kWBlock = Prod::kWeightBlock;
   static_assert(W::kPanelRows == 2 * kGroup, "the AMX path takes panels of 32 output channels");
   const std::size_t B = x.b(), S = x.s(), cin = w.cin(), panels = w.num_panels();
   const std::size_t ldi = x.mapping().padded_s();
   const std::size_t tiles_per_b = (S + kRows - 1) / kRows, total_tiles = B * tiles_per_b;
-  const std::size_t kblocks = (cin + kK - 1) / kK, tile_u16 = kblocks * kActBlock;
+  const std::size_t kblocks = (cin + kK - 1) / kK, tile_u16 = kblocks * kAct;
 
   std::uint16_t* act = activation_buffer(total_tiles * tile_u16);
   run_tasks(total_tiles, [&](std::size_t t) {
     const std::size_t b = t / tiles_per_b, s0 = t % tiles_per_b * kRows;
-    pack_activations(x.row(b, 0) + s0, ldi, std::min(kRows, S - s0), cin, kblocks,
-                     act + t * tile_u16);
+    pack_activations<Prod::kActPlanes>(x.row(b, 0) + s0, ldi, std::min(kRows, S - s0), cin, kblocks,
+                                       act + t * tile_u16);
   });
 
   const std::size_t nblocks = (total_tiles + kMaxBlockTiles - 1) / kMaxBlockTiles;
@@ -436,10 +502,10 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
       for (std::size_t p = p0; p < p1; ++p) {
         fill_bias(p, bias[0]);
         if (nt == 2) {
-          fused_pass<true>(a0, a0 + tile_u16, w.panel(p), cin, kblocks, bias[0], part,
-                           part + kTileFloats);
+          fused_pass<true, Prod>(a0, a0 + tile_u16, w.panel(p), cin, kblocks, bias[0], part,
+                                 part + kTileFloats);
         } else {
-          fused_pass<false>(a0, nullptr, w.panel(p), cin, kblocks, bias[0], part, nullptr);
+          fused_pass<false, Prod>(a0, nullptr, w.panel(p), cin, kblocks, bias[0], part, nullptr);
         }
         for (std::size_t i = 0; i < nt; ++i) finish_tile(t0 + i, p, part + i * kTileFloats);
       }
@@ -485,10 +551,10 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     // Double-buffered: the next item's chunk is split during this one's first pair of position
     // tiles, one block after each block of products, so the vector units split while the tile
     // unit multiplies.
-    alignas(64) std::uint16_t wc[2][kChunkBlocks * kWeightBlock];
+    alignas(64) std::uint16_t wc[2][kChunkBlocks * kWBlock];
     unsigned ring = 0;
     chunk_ref cur = item(0);
-    split_weights(w.panel(cur.p), cin, cur.kb0, cur.nkb, wc[ring]);
+    Prod::prepare(w.panel(cur.p), cin, cur.kb0, cur.nkb, wc[ring]);
     for (std::size_t it = 0; it < items; ++it) {
       const bool has_next = it + 1 < items;
       const chunk_ref nx = has_next ? item(it + 1) : chunk_ref{0, 0, 0, 0};
@@ -498,7 +564,7 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
       std::uint16_t* wnext = wc[ring ^ 1];
       float* pj = part + slot * kMaxBlockTiles * kTileFloats;
       for (std::size_t i = 0; i < nt; i += 2) {
-        const std::uint16_t* a0 = act + (t0 + i) * tile_u16 + cur.kb0 * kActBlock;
+        const std::uint16_t* a0 = act + (t0 + i) * tile_u16 + cur.kb0 * kAct;
         float* c0 = pj + i * kTileFloats;
         float* c1 = c0 + kTileFloats;
         const float* i0 = cur.kb0 == 0 ? bias[slot] : c0;
@@ -506,20 +572,20 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
         auto overlap = [&](std::size_t kb) {
           if (i == 0) {
             if (kb < nx.nkb)
-              split_weights(w.panel(nx.p), cin, nx.kb0 + kb, 1, wnext + kb * kWeightBlock);
+              Prod::prepare(w.panel(nx.p), cin, nx.kb0 + kb, 1, wnext + kb * kWBlock);
           } else if (pend.next < pend.count) {
             finish_one();
           }
         };
         if (i + 1 < nt) {
-          tile_pass<true>(a0, a0 + tile_u16, wcur, cur.nkb, i0, i1, c0, c1, overlap);
+          tile_pass<true, Prod>(a0, a0 + tile_u16, wcur, cur.nkb, i0, i1, c0, c1, overlap);
         } else {
-          tile_pass<false>(a0, nullptr, wcur, cur.nkb, i0, nullptr, c0, nullptr, overlap);
+          tile_pass<false, Prod>(a0, nullptr, wcur, cur.nkb, i0, nullptr, c0, nullptr, overlap);
         }
       }
       if (nx.nkb > cur.nkb)  // the next chunk is longer than this one: the rest of it now
-        split_weights(w.panel(nx.p), cin, nx.kb0 + cur.nkb, nx.nkb - cur.nkb,
-                      wnext + cur.nkb * kWeightBlock);
+        Prod::prepare(w.panel(nx.p), cin, nx.kb0 + cur.nkb, nx.nkb - cur.nkb,
+                      wnext + cur.nkb * kWBlock);
       while (pend.next < pend.count) finish_one();
       if (cur.kb0 + cur.nkb == kblocks) pend = {cur.p, 0, nt, pj};  // the panel's last chunk
       ring ^= 1;

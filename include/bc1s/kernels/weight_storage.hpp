@@ -1,0 +1,84 @@
+// Weight storage traits: what each precision of conv1x1 weights is, and how the kernels pack,
+// widen and multiply it. Kernels ask weight_storage<WT>, never which type WT is; a precision is
+// one specialisation here plus its tile product in conv1x1_amx.hpp.
+//
+// | WT    | name | bytes | products                                          | embeddings |
+// |-------|------|-------|---------------------------------------------------|------------|
+// | float | fp32 | 4     | fp32 FMA                                          | float      |
+// | half  | fp16 | 2     | fp32 FMA; AMX split3 (fp32-accurate, 3 products)  | half       |
+// | bf16  | bf16 | 2     | bf16 dot products (AVX512-BF16, or widened + FMA);  | half       |
+// |       |      |       | AMX bf16x1; activations rounded to bf16            |            |
+//
+// Every path accumulates in fp32; layer norm, softmax, GELU and residuals are fp32 whatever WT.
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+
+#include "bc1s/core/bf16.hpp"
+#include "bc1s/core/half.hpp"
+#include "bc1s/kernels/conv1x1_amx.hpp"
+
+namespace bc1s {
+
+namespace detail {
+struct no_amx_product {};
+}  // namespace detail
+
+template <class WT>
+struct weight_storage {
+  static constexpr bool supported = false;
+};
+
+template <>
+struct weight_storage<float> {
+  static constexpr bool supported = true;
+  static constexpr const char* name = "fp32";
+  using embedding_type = float;                // embedding tables of a model with these weights
+  static constexpr bool widen_chunks = false;  // the FMA path reads the panels as they are
+  static constexpr bool pair_panels = false;   // panels k-major, one input channel a row
+  using amx_product = detail::no_amx_product;  // no AMX path: fp32 stays exact
+};
+
+template <>
+struct weight_storage<half> {
+  static constexpr bool supported = true;
+  static constexpr const char* name = "fp16";
+  using embedding_type = half;
+  static constexpr bool widen_chunks = true;  // vcvtph2ps once per chunk, not per FMA
+  static constexpr bool pair_panels = false;
+#if BC1S_HAS_AMX
+  using amx_product = detail::amx::split3;
+#else
+  using amx_product = detail::no_amx_product;
+#endif
+};
+
+template <>
+struct weight_storage<bf16> {
+  static constexpr bool supported = true;
+  static constexpr const char* name = "bf16";
+  // fp16 embeddings: the same bytes as bf16 with 3 more significant bits (the table is gathered,
+  // never multiplied, so its width costs nothing per token).
+  using embedding_type = half;
+  static constexpr bool widen_chunks = false;
+  // Panels in pairs of input channels (conv1x1_bf16.hpp): a VDPBF16PS operand as they are, and
+  // the rows of AMX B tiles.
+  static constexpr bool pair_panels = true;
+#if BC1S_HAS_AMX
+  using amx_product = detail::amx::bf16x1;
+#else
+  using amx_product = detail::no_amx_product;
+#endif
+};
+
+// Weight storage types conv1x1_weights accepts.
+template <class T>
+inline constexpr bool is_weight_storage_v = weight_storage<T>::supported;
+
+// Whether weights of storage WT have an AMX tile product on this build.
+template <class WT>
+inline constexpr bool has_amx_product_v =
+    !std::is_same_v<typename weight_storage<WT>::amx_product, detail::no_amx_product>;
+
+}  // namespace bc1s
