@@ -9,7 +9,9 @@ tools/synthetic.py, which is bit-identical to include/bc1s/io/synthetic.hpp, so 
 Writes into --cache (skipped when its manifest already matches the seed and versions):
   weights.safetensors   the fp32 state_dict (Hugging Face names); pytorch-fp32 loads it
   model-fp32.onnx       torch.onnx.export of the eval-mode model; inputs input_ids and
-                        attention_mask (int64, dynamic batch and sequence), output logits
+                        attention_mask (int64, dynamic batch and sequence), output logits;
+                        onnxruntime-fp32 runs it, and openvino-fp32 / openvino-bf16 read it
+                        (OpenVINO's own ONNX frontend; no separate OpenVINO IR is made)
   model-int8.onnx       onnxruntime.quantization.quantize_dynamic of model-fp32.onnx
                         (QInt8 weights, dynamically quantised uint8 activations)
   manifest.json         what was made, from what, with which versions
@@ -117,7 +119,7 @@ def prepare(cache: Path, seed: int, force: bool = False) -> dict:
         "files": {
             WEIGHTS: "fp32 state_dict (pytorch-fp32)",
             ONNX_FP32: f"torch.onnx.export, opset {ONNX_OPSET}, dynamic batch/sequence, "
-                       "constant folding (onnxruntime-fp32)",
+                       "constant folding (onnxruntime-fp32, openvino-fp32, openvino-bf16)",
             ONNX_INT8: "onnxruntime.quantization.quantize_dynamic(weight_type=QInt8) of "
                        f"{ONNX_FP32} (onnxruntime-int8)",
         },

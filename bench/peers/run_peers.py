@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark of bc1s against ONNX Runtime and PyTorch on this machine.
+"""Side-by-side benchmark of bc1s against ONNX Runtime, OpenVINO and PyTorch on this machine.
 
 Every engine runs the same DistilBERT (distilbert_base shape, random weights from bc1s's seeded
 generator, seed 1234 by default) on the same token ids, each in its own long-lived worker
 process that is limited to exactly `threads` threads:
 
   bc1s-fp16, bc1s-fp32   bench/peers/bc1s_peer (fp16 / fp32 weight storage), thread_pool(N)
+  bc1s-bf16              the same with --precision bf16, run only where this bc1s_peer accepts
+                         that (a dry run at startup; see BC1S_ENGINES)
   onnxruntime-fp32       ONNX Runtime CPU EP, ORT_ENABLE_ALL, intra_op N, inter_op 1, on the
                          torch.onnx.export of the same model
   onnxruntime-int8       the same after onnxruntime.quantization.quantize_dynamic (QInt8)
+  openvino-fp32,         OpenVINO's CPU plugin on the same ONNX file as onnxruntime-fp32,
+  openvino-bf16          PERFORMANCE_HINT LATENCY, NUM_STREAMS 1, INFERENCE_NUM_THREADS N,
+                         INFERENCE_PRECISION_HINT f32 / bf16 (read back after compiling; a
+                         mismatch is fatal); a static model compiled per latency shape, outside
+                         the timed region, and dynamic shapes for the workload (see
+                         --openvino-shapes)
   pytorch-fp32           transformers' DistilBertForSequenceClassification, eager,
                          torch.set_num_threads(N), OMP_WAIT_POLICY=PASSIVE (its GEMMs run on
                          OpenBLAS's own threads; see --torch-omp-wait-policy)
@@ -33,7 +41,7 @@ Measured:
             sentences (default 50), so that none runs while another's threads still spin.
   parity    the logits of every engine against pytorch-fp32 for one sentence at startup and for
             every latency shape (max abs diff; a warning above 1e-2, or above --int8-tol for
-            onnxruntime-int8).
+            the int8 engines, --bf16-tol for the bf16 ones).
 
 Writes bench/results/<date>-<host>.json, .md (a table for bench/RESULTS.md) and .png (latency
 vs S, log-log, one line per engine, one panel per thread count); `--quick` adds `-quick` to the
@@ -63,10 +71,20 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 import models  # noqa: E402  (bench/peers/models.py)
 
-ENGINES = ("bc1s-fp16", "bc1s-fp32", "onnxruntime-fp32", "onnxruntime-int8", "pytorch-fp32")
-PEERS = ("onnxruntime-fp32", "onnxruntime-int8", "pytorch-fp32")
-REFERENCE_ORDER = ("pytorch-fp32", "onnxruntime-fp32", "bc1s-fp32", "bc1s-fp16",
-                   "onnxruntime-int8")
+# The bc1s engines: bench/peers/bc1s_peer --precision VALUE. One whose precision is not in
+# BC1S_BUILTIN runs only where this bc1s_peer accepts it (bc1s_accepts, a dry run at startup):
+# it is left out of the default engine list elsewhere, so adding an engine is one line here (and
+# a colour in ENGINE_STYLE), before or after bc1s_peer learns the precision.
+BC1S_ENGINES = {"bc1s-fp16": "fp16", "bc1s-fp32": "fp32", "bc1s-bf16": "bf16"}
+BC1S_BUILTIN = ("fp16", "fp32")
+# The peers (bench/peers/peer_worker.py): engine -> the prepared file it loads (models.py).
+PEER_MODELS = {"onnxruntime-fp32": models.ONNX_FP32, "onnxruntime-int8": models.ONNX_INT8,
+               "openvino-fp32": models.ONNX_FP32, "openvino-bf16": models.ONNX_FP32,
+               "pytorch-fp32": models.WEIGHTS}
+PEERS = tuple(PEER_MODELS)
+ENGINES = (*BC1S_ENGINES, *PEERS)  # also the order of the tables' columns
+REFERENCE_ORDER = ("pytorch-fp32", "onnxruntime-fp32", "openvino-fp32", "bc1s-fp32",
+                   "bc1s-fp16", "bc1s-bf16", "openvino-bf16", "onnxruntime-int8")
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 FULL_SHAPES = [(1, s) for s in (8, 16, 32, 64, 128, 256, 512)] + [(8, 128)]
@@ -91,8 +109,10 @@ class Worker:
         ready = self._read()
         if not ready.startswith("ready "):
             raise RuntimeError(f"{engine}: expected 'ready', got {ready!r}")
-        _, weight_bytes, setup_s = ready.split()
+        # ready <weight_bytes> <setup_s> [json: what the engine reports of itself]
+        _, weight_bytes, setup_s, *info = ready.split(maxsplit=3)
         self.weight_bytes, self.setup_s = int(weight_bytes), float(setup_s)
+        self.info = json.loads(info[0]) if info else None
 
     def _read(self) -> str:
         line = self.proc.stdout.readline()
@@ -130,14 +150,30 @@ class Worker:
 
 def engine_argv(engine: str, threads: int, args, cache: Path) -> list[str]:
     """The command line of one engine's worker."""
-    if engine.startswith("bc1s"):
-        return [str(args.bc1s_peer), "--precision", engine.split("-")[1], "--threads",
+    if engine in BC1S_ENGINES:
+        return [str(args.bc1s_peer), "--precision", BC1S_ENGINES[engine], "--threads",
                 str(threads), "--seed", str(args.seed), "--max-batch", "8", "--max-seq", "512",
                 "--bucket", str(args.bucket)]
-    model = {"onnxruntime-fp32": models.ONNX_FP32, "onnxruntime-int8": models.ONNX_INT8,
-             "pytorch-fp32": models.WEIGHTS}[engine]
-    return [sys.executable, str(HERE / "peer_worker.py"), "--engine", engine, "--model",
-            str(cache / model), "--threads", str(threads)]
+    argv = [sys.executable, str(HERE / "peer_worker.py"), "--engine", engine, "--model",
+            str(cache / PEER_MODELS[engine]), "--threads", str(threads)]
+    if engine.startswith("openvino"):
+        argv += ["--openvino-shapes", args.openvino_shapes]
+    return argv
+
+
+def bc1s_accepts(peer: Path, precision: str) -> tuple[bool, str]:
+    """Whether bc1s_peer runs --precision `precision`: a dry run on the smallest workspace that
+    answers 'quit' (an unknown precision exits at once with its usage); returns (accepted, why
+    not)."""
+    argv = [str(peer), "--precision", precision, "--threads", "1", "--max-batch", "1",
+            "--max-seq", "8"]
+    try:
+        r = subprocess.run(argv, input="quit\n", capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, str(e)
+    if r.stdout.startswith("ready ") and r.returncode == 0:
+        return True, ""
+    return False, (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[0]
 
 
 def engine_env(engine: str, threads: int, args) -> dict[str, str]:
@@ -242,16 +278,25 @@ def tokenize_sentences(path: Path, vocab: Path, limit: int | None) -> list[list[
 
 
 def parity_reference(engines: list[str]) -> str:
-    return next(e for e in REFERENCE_ORDER if e in engines)
+    return next((e for e in REFERENCE_ORDER if e in engines), engines[0])
+
+
+def parity_tolerance(engine: str, args) -> float:
+    """Warning threshold of an engine's max |logit diff|: by its precision."""
+    if engine.endswith("int8"):
+        return args.int8_tol
+    if engine.endswith("bf16"):
+        return args.bf16_tol
+    return PARITY_TOL
 
 
 def parity_row(engine: str, ref: str, logits: np.ndarray, ref_logits: np.ndarray, what: str,
-               threads: int, int8_tol: float) -> dict:
+               threads: int, args) -> dict:
     """Compares one engine's logits with the reference engine's; warns when too far."""
     diff = float(np.max(np.abs(logits - ref_logits)))
     same_argmax = bool(np.array_equal(logits.reshape(-1, 2).argmax(1),
                                       ref_logits.reshape(-1, 2).argmax(1)))
-    tol = int8_tol if engine.endswith("int8") else PARITY_TOL
+    tol = parity_tolerance(engine, args)
     if engine != ref and diff > tol:
         log(f"WARNING: {engine} vs {ref} ({what}, threads {threads}): max |logit diff| "
             f"{diff:.3g} > {tol:g}")
@@ -263,9 +308,9 @@ quiet = Quiet()
 
 
 def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes, sentences,
-                    check_ids: list[int]) -> tuple[list, list, list]:
+                    check_ids: list[int]) -> tuple[list, list, list, list]:
     """Starts one worker per engine with `threads` threads; runs grid and workload."""
-    latency, workload, parity = [], [], []
+    latency, workload, parity, started = [], [], [], []
     workers: dict[str, Worker] = {}
     try:
         for e in engines:
@@ -273,6 +318,9 @@ def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes,
                                 engine_env(e, threads, args))
             log(f"threads {threads}: {e} ready (setup {workers[e].setup_s:.1f} s, "
                 f"weights {workers[e].weight_bytes / 2**20:.0f} MiB)")
+            started.append({"engine": e, "threads": threads, "setup_s": workers[e].setup_s,
+                            "weight_bytes": workers[e].weight_bytes,
+                            **({"reported": workers[e].info} if workers[e].info else {})})
         ref = parity_reference(engines)
 
         # Parity at startup: one real sentence; bc1s pads it to its bucket, peers do not.
@@ -280,7 +328,7 @@ def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes,
         outs = {e: workers[e].ask(check)[2] for e in engines}
         for e in engines:
             row = parity_row(e, ref, outs[e], outs[ref], f"sentence of {len(check_ids)} tokens",
-                             threads, args.int8_tol)
+                             threads, args)
             parity.append(row)
             log(f"parity threads {threads}: {e:17s} logits {np.round(outs[e], 5).tolist()} "
                 f"max|diff| vs {ref} {row['max_abs_diff']:.2e}")
@@ -312,7 +360,7 @@ def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes,
                                 "runs_ms": [round(t, 4) for t in times[e]],
                                 "runs_after": after[e]})
                 parity.append(parity_row(e, ref, last[e], last[ref], f"grid B={b} S={s}",
-                                         threads, args.int8_tol))
+                                         threads, args))
             log(f"threads {threads} B={b} S={s}: " + ", ".join(
                 f"{e} {statistics.median(times[e]):.2f}" for e in engines) + " ms (median)")
         rss = {e: workers[e].peak_rss_mb() for e in engines}
@@ -363,7 +411,7 @@ def measure_threads(threads: int, engines: list[str], args, cache: Path, shapes,
     finally:
         for w in workers.values():
             w.close()
-    return latency, workload, parity
+    return latency, workload, parity, started
 
 
 def read_cmake_cache(peer: Path) -> dict[str, str]:
@@ -425,8 +473,8 @@ def machine_info(args, manifest: dict) -> dict:
         "os": os_name,
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "versions": {p: version(p) for p in ("onnxruntime", "torch", "transformers", "numpy",
-                                             "onnx")},
+        "versions": {p: version(p) for p in ("onnxruntime", "openvino", "torch", "transformers",
+                                             "numpy", "onnx")},
         "bc1s": {"git_commit": git("rev-parse", "HEAD"),
                  "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
                  "compiler": compiler_version,
@@ -441,8 +489,11 @@ def machine_info(args, manifest: dict) -> dict:
 
 
 ENGINE_STYLE = {"bc1s-fp16": ("tab:red", "o", "-"), "bc1s-fp32": ("tab:orange", "s", "-"),
+                "bc1s-bf16": ("tab:pink", "h", "-"),
                 "onnxruntime-fp32": ("tab:blue", "^", "--"),
                 "onnxruntime-int8": ("tab:cyan", "v", "--"),
+                "openvino-fp32": ("tab:purple", "P", "-."),
+                "openvino-bf16": ("tab:brown", "X", "-."),
                 "pytorch-fp32": ("tab:green", "D", ":")}
 
 
@@ -493,8 +544,9 @@ def markdown(result: dict, stem: str) -> str:
     m, st = result["machine"], result["settings"]
     engines = st["engines"]
     peers = [e for e in engines if e in PEERS]
-    mine = [e for e in engines if e.startswith("bc1s")]
-    out = [f"## bc1s vs ONNX Runtime and PyTorch ({result['date'][:10]}, {m['host']})", ""]
+    mine = [e for e in engines if e in BC1S_ENGINES]
+    out = [f"## bc1s vs ONNX Runtime, OpenVINO and PyTorch ({result['date'][:10]}, "
+           f"{m['host']})", ""]
     out.append(f"Machine: {m['cpu']} (family/model {m['cpu_family_model']}), "
                f"{m['logical_cpus']} logical CPUs{' (VM)' if m['hypervisor'] else ''}, "
                f"{m['mem_gib']} GiB, {m['os']}, kernel {m['kernel']}. bc1s "
@@ -506,9 +558,16 @@ def markdown(result: dict, stem: str) -> str:
                (f" (OPENBLAS_CORETYPE={m['openblas_coretype']})"
                 if m.get("openblas_coretype") else "") + ".")
     out.append("")
+    ov_note = ""
+    if any(e.startswith("openvino") for e in engines):
+        ov_note = ("OpenVINO: a static model compiled for each latency shape outside the "
+                   "timing, dynamic shapes in the workload; "
+                   if st.get("openvino_shapes", "auto") == "auto"
+                   else "OpenVINO: dynamic shapes throughout; ")
     out.append(f"Command: `{st['command']}`. Same weights (synthetic, seed {st['seed']}) and the "
                f"same token ids for every engine; each engine in its own worker process with "
                f"exactly N threads (PyTorch: OMP_WAIT_POLICY={st['torch_omp_wait_policy']}); "
+               + ov_note +
                f"per-request time measured inside the worker, without IPC; requests "
                f"alternate between engines (a shuffled order each round) after "
                f"{st['warmup']} warm-up round(s), each once no worker is using the CPU "
@@ -595,8 +654,9 @@ def parse_args(argv=None):
     ap.add_argument("--cache", type=Path, default=ROOT / "build-peers" / "cache",
                     help="folder of the prepared models (bench/peers/models.py)")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
-    ap.add_argument("--engines", default=",".join(ENGINES),
-                    help="comma-separated subset of " + ", ".join(ENGINES))
+    ap.add_argument("--engines",
+                    help="comma-separated subset of " + ", ".join(ENGINES) + " (default: all "
+                         "of them, less a bc1s precision this bc1s_peer does not accept)")
     ap.add_argument("--threads", help="comma-separated thread counts (default 1,2; quick 2)")
     ap.add_argument("--shapes", help="comma-separated BxS shapes, e.g. 1x8,8x128 "
                                      "(default: the full grid; quick 1x8,1x128)")
@@ -622,7 +682,13 @@ def parse_args(argv=None):
     ap.add_argument("--workload-gap-ms", type=float, default=2.0,
                     help="the same pause in the workload (default 2)")
     ap.add_argument("--int8-tol", type=float, default=0.1,
-                    help="parity warning threshold for onnxruntime-int8 (default 0.1)")
+                    help="parity warning threshold for the int8 engines (default 0.1)")
+    ap.add_argument("--bf16-tol", type=float, default=0.05,
+                    help="parity warning threshold for the bf16 engines (default 0.05)")
+    ap.add_argument("--openvino-shapes", choices=("auto", "dynamic"), default="auto",
+                    help="OpenVINO: `auto` (default) compiles a static model for each latency "
+                         "shape, before its first (warm-up) request, and runs the workload's "
+                         "sentences on dynamic shapes; `dynamic` runs all on dynamic shapes")
     ap.add_argument("--peer-env", action="append", default=[], metavar="VAR=VALUE",
                     help="extra environment for the ONNX Runtime / PyTorch workers (repeatable; "
                          "recorded in the results)")
@@ -642,7 +708,9 @@ def parse_args(argv=None):
     args.warmup = args.warmup if args.warmup is not None else (1 if q else 2)
     if args.sentences is None:
         args.sentences = 50 if q else None
-    args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    args.engines_default = args.engines is None
+    args.engines = [e.strip() for e in (args.engines or ",".join(ENGINES)).split(",")
+                    if e.strip()]
     bad = [e for e in args.engines if e not in ENGINES]
     if bad:
         ap.error(f"unknown engine(s) {bad}; choose from {ENGINES}")
@@ -655,9 +723,20 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if any(e.startswith("bc1s") for e in args.engines) and not args.bc1s_peer.is_file():
+    if any(e in BC1S_ENGINES for e in args.engines) and not args.bc1s_peer.is_file():
         log(f"no bc1s_peer at {args.bc1s_peer}: build it first (bench/peers/run.sh does)")
         return 2
+    for e in [e for e in args.engines
+              if e in BC1S_ENGINES and BC1S_ENGINES[e] not in BC1S_BUILTIN]:
+        ok, why = bc1s_accepts(args.bc1s_peer, BC1S_ENGINES[e])
+        if ok:
+            log(f"{e}: bc1s_peer accepts --precision {BC1S_ENGINES[e]}")
+        elif args.engines_default:
+            log(f"{e} left out: bc1s_peer does not accept --precision {BC1S_ENGINES[e]} ({why})")
+            args.engines.remove(e)
+        else:
+            log(f"{e}: bc1s_peer does not accept --precision {BC1S_ENGINES[e]} ({why})")
+            return 2
     t_start = time.time()
     load_start = loadavg()
 
@@ -675,13 +754,14 @@ def main(argv=None) -> int:
     log(f"{len(sentences)} workload sentences; engines {args.engines}; threads {args.threads}; "
         f"shapes {args.shapes}; reps {args.reps}")
 
-    latency, workload, parity = [], [], []
+    latency, workload, parity, workers = [], [], [], []
     for t in args.threads:
-        lat, wl, par = measure_threads(t, args.engines, args, args.cache, args.shapes,
-                                       sentences, check_ids)
+        lat, wl, par, wk = measure_threads(t, args.engines, args, args.cache, args.shapes,
+                                           sentences, check_ids)
         latency += lat
         workload += wl
         parity += par
+        workers += wk
 
     now = dt.datetime.now()
     host = socket.gethostname().split(".")[0]
@@ -697,7 +777,8 @@ def main(argv=None) -> int:
             "shapes": [list(s) for s in args.shapes], "reps": args.reps, "warmup": args.warmup,
             "seed": args.seed, "bucket": args.bucket, "gap_ms": args.gap_ms,
             "workload_gap_ms": args.workload_gap_ms, "workload_block": args.workload_block,
-            "peer_env": args.peer_env,
+            "peer_env": args.peer_env, "openvino_shapes": args.openvino_shapes,
+            "parity_tolerance": {e: parity_tolerance(e, args) for e in args.engines},
             "torch_omp_wait_policy": args.torch_omp_wait_policy,
             "order": "warm-up rounds, then timed rounds, each a seeded shuffle of the engines "
                      "(none twice in a row); workload: engines take turns in blocks of "
@@ -709,15 +790,17 @@ def main(argv=None) -> int:
             "vocab": str(args.vocab), "loadavg_start": load_start, "loadavg_end": loadavg(),
             "wall_s": round(time.time() - t_start, 1),
             "timing": "per request, inside each worker: bc1s around padding + forward "
-                      "(std::chrono::steady_clock); ONNX Runtime around session.run; PyTorch "
-                      "around model(...) under inference_mode (time.perf_counter); input "
-                      "parsing and IPC excluded",
+                      "(std::chrono::steady_clock); ONNX Runtime around session.run; OpenVINO "
+                      "around InferRequest.infer (compiling a new static shape happens before "
+                      "the clock starts); PyTorch around model(...) under inference_mode "
+                      "(time.perf_counter); input parsing and IPC excluded",
             "peak_rss": "VmHWM of the worker process: latency rows read after the grid "
                         "(all shapes of that thread count), workload rows after the workload",
         },
         "latency": latency,
         "workload": workload,
         "parity": parity,
+        "workers": workers,
     }
     args.out_dir.mkdir(parents=True, exist_ok=True)
     json_path = args.out_dir / f"{stem}.json"
