@@ -192,9 +192,8 @@ def engine_env(engine: str, threads: int, args) -> dict[str, str]:
 
 def round_order(engines: list[str], r: int, prev: str | None) -> list[str]:
     """Engine order of timed round r: a seeded shuffle per round, so each engine follows each
-    of the others about equally often (a rotation by one, used before session 7, kept every
-    engine's predecessor fixed: bc1s-fp16 always ran right after pytorch-fp32); the first is
-    never `prev`, the engine that ran last, so none runs twice in a row."""
+    of the others about equally often (a rotation by one would keep every engine's predecessor
+    fixed); the first is never `prev`, the engine that ran last, so none runs twice in a row."""
     order = list(engines)
     if len(order) < 2:
         return order
