@@ -66,6 +66,8 @@ class bert {
  public:
   using config = Config;
   using block_type = encoder_block<Config, WT>;
+  // Embedding tables: stored as weight_storage<WT>::embedding_type (fp16 for bf16 weights).
+  using ET = typename weight_storage<WT>::embedding_type;
   using act_layout = typename block_type::act_layout;
   static constexpr std::size_t C = Config::dim;
 
@@ -75,11 +77,11 @@ class bert {
       : has_pooler_(with_pooler) {
     auto get = detail::parameter_getter(src);
     const std::string emb = prefix + "embeddings.";
-    word_ = detail::to_storage<WT>(get(emb + "word_embeddings.weight", {Config::vocab, C}));
+    word_ = detail::to_storage<ET>(get(emb + "word_embeddings.weight", {Config::vocab, C}));
     pos_ =
-        detail::to_storage<WT>(get(emb + "position_embeddings.weight", {Config::max_positions, C}));
+        detail::to_storage<ET>(get(emb + "position_embeddings.weight", {Config::max_positions, C}));
     type_ =
-        detail::to_storage<WT>(get(emb + "token_type_embeddings.weight", {Config::type_vocab, C}));
+        detail::to_storage<ET>(get(emb + "token_type_embeddings.weight", {Config::type_vocab, C}));
     emb_gamma_ = get(emb + "LayerNorm.weight", {C});
     emb_beta_ = get(emb + "LayerNorm.bias", {C});
     blocks_.reserve(Config::layers);
@@ -235,9 +237,9 @@ class bert {
     const auto x = ws.act_.x();
     {
       runtime::stage_timer tm(prof, runtime::stage::embedding);
-      embedding_gather(embedding_table<WT>(word_, Config::vocab, C),
-                       embedding_table<WT>(pos_, Config::max_positions, C), ids,
-                       embedding_table<WT>(type_, Config::type_vocab, C), type_ids, x);
+      embedding_gather(embedding_table<ET>(word_, Config::vocab, C),
+                       embedding_table<ET>(pos_, Config::max_positions, C), ids,
+                       embedding_table<ET>(type_, Config::type_vocab, C), type_ids, x);
       layer_norm(x, emb_gamma_, emb_beta_, Config::layer_norm_eps, x, pool);
     }
     const auto bufs = ws.act_.buffers();
@@ -257,13 +259,13 @@ class bert {
   }
 
   std::size_t weight_bytes() const noexcept {
-    std::size_t n = (word_.size() + pos_.size() + type_.size()) * sizeof(WT);
+    std::size_t n = (word_.size() + pos_.size() + type_.size()) * sizeof(ET);
     for (const auto& b : blocks_) n += b.weight_bytes();
     return n + (has_pooler_ ? pooler_.bytes() : 0);
   }
 
  private:
-  std::vector<WT> word_, pos_, type_;
+  std::vector<ET> word_, pos_, type_;
   std::vector<float> emb_gamma_, emb_beta_;
   std::vector<block_type> blocks_;
   bool has_pooler_ = true;

@@ -3,8 +3,9 @@
 // DistilBertForSequenceClassification.
 //
 // Activations are fp32 (B, C, 1, S) tensors in a workspace; weights are stored as WT (bc1s::half by
-// default, or float) and packed once at load. Letters: B batch, C = Config::dim, S sequence,
-// H heads, D = C / H, F = Config::hidden (feed-forward width).
+// default, bc1s::bf16 or float: kernels/weight_storage.hpp) and packed once at load. Letters:
+// B batch, C = Config::dim, S sequence, H heads, D = C / H, F = Config::hidden (feed-forward
+// width).
 #pragma once
 
 #include <algorithm>
@@ -53,6 +54,8 @@ class distilbert {
  public:
   using config = Config;
   using block_type = encoder_block<Config, WT>;
+  // Embedding tables: stored as weight_storage<WT>::embedding_type (fp16 for bf16 weights).
+  using ET = typename weight_storage<WT>::embedding_type;
   using act_layout = typename block_type::act_layout;
   static constexpr std::size_t C = Config::dim;
 
@@ -63,9 +66,9 @@ class distilbert {
       : has_classifier_(with_classifier) {
     auto get = detail::parameter_getter(src);
     const std::string emb = prefix + "embeddings.";
-    word_ = detail::to_storage<WT>(get(emb + "word_embeddings.weight", {Config::vocab, C}));
+    word_ = detail::to_storage<ET>(get(emb + "word_embeddings.weight", {Config::vocab, C}));
     pos_ =
-        detail::to_storage<WT>(get(emb + "position_embeddings.weight", {Config::max_positions, C}));
+        detail::to_storage<ET>(get(emb + "position_embeddings.weight", {Config::max_positions, C}));
     emb_gamma_ = get(emb + "LayerNorm.weight", {C});
     emb_beta_ = get(emb + "LayerNorm.bias", {C});
     blocks_.reserve(Config::layers);
@@ -209,8 +212,8 @@ class distilbert {
     const auto x = ws.act_.x();
     {
       runtime::stage_timer tm(prof, runtime::stage::embedding);
-      embedding_gather(embedding_table<WT>(word_, Config::vocab, C),
-                       embedding_table<WT>(pos_, Config::max_positions, C), ids, x);
+      embedding_gather(embedding_table<ET>(word_, Config::vocab, C),
+                       embedding_table<ET>(pos_, Config::max_positions, C), ids, x);
       layer_norm(x, emb_gamma_, emb_beta_, Config::layer_norm_eps, x, pool);
     }
 
@@ -238,13 +241,13 @@ class distilbert {
   }
 
   std::size_t weight_bytes() const noexcept {
-    std::size_t n = (word_.size() + pos_.size()) * sizeof(WT);
+    std::size_t n = (word_.size() + pos_.size()) * sizeof(ET);
     for (const auto& b : blocks_) n += b.weight_bytes();
     return n + (has_classifier_ ? pre_.bytes() + cls_.bytes() : 0);
   }
 
  private:
-  std::vector<WT> word_, pos_;
+  std::vector<ET> word_, pos_;
   std::vector<float> emb_gamma_, emb_beta_;
   std::vector<block_type> blocks_;
   bool has_classifier_ = true;
