@@ -1,14 +1,18 @@
-// Fuzz target: config.json and tokenizer_config.json (bc1s/io/hf_config.hpp, and the tokenizer's
-// own reader in bc1s/text/wordpiece.hpp).
+// Fuzz target: config.json and tokenizer_config.json (bc1s/io/hf_config.hpp, and the one
+// tokenizer_config.json reader in bc1s/text/wordpiece.hpp).
 //
 // Input: "<config.json bytes>\0<tokenizer_config.json bytes>" (JSON never contains a raw NUL);
 // without a NUL the whole input is used for both. config.json goes through load_hf_config(),
 // check_matches() against distilbert_base (as distilbert<distilbert_base>::load() does) and
-// against a BERT expectation; tokenizer_config.json through load_tokenizer_config() and
-// tokenizer::read_tokenizer_config(). Each either succeeds with a consistent result or throws
-// its documented exception with a one-line message naming the file.
+// against a BERT expectation; tokenizer_config.json through tokenizer::read_tokenizer_config()
+// and io::load_tokenizer_config(), which must agree: both accept (the same options, io's
+// model_max_length clamped to the position limit) or both reject with the same problem. Each
+// either succeeds with a consistent result or throws its documented exception with a one-line
+// message naming the file.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -101,18 +105,33 @@ void check_config(const bc1s_fuzz::mem_file& file) {
 }
 
 void check_tokenizer_config(const bc1s_fuzz::mem_file& file, std::size_t limit) {
+  // The reader documents tokenizer_config_error (a std::runtime_error) naming the file.
+  std::optional<bc1s::text::tokenizer_options> opts;
+  std::string problem;
+  try {
+    opts = bc1s::text::tokenizer::read_tokenizer_config(file.path());
+    BC1S_FUZZ_CHECK(opts->model_max_length >= 2, "model_max_length below 2");
+  } catch (const bc1s::text::tokenizer_config_error& e) {
+    BC1S_FUZZ_ONE_LINE(e, "bc1s::text::tokenizer: " + file.path() + ": ");
+    BC1S_FUZZ_CHECK(
+        std::string(e.what()) == "bc1s::text::tokenizer: " + file.path() + ": " + e.problem(),
+        e.what());
+    problem = e.problem();
+  }
+  // io's loader is the same reader: the same verdict, the same options up to the clamp.
   try {
     const auto t = bc1s::io::load_tokenizer_config(file.path(), limit);
-    BC1S_FUZZ_CHECK(t.model_max_length <= limit, "model_max_length above the position limit");
+    BC1S_FUZZ_CHECK(opts.has_value(), "load_tokenizer_config accepted what the reader rejects");
+    BC1S_FUZZ_CHECK(t.do_lower_case == opts->do_lower_case, "do_lower_case differs");
+    BC1S_FUZZ_CHECK(t.model_max_length == std::min(opts->model_max_length, limit),
+                    "model_max_length " + std::to_string(t.model_max_length) + " is not min(" +
+                        std::to_string(opts->model_max_length) + ", " + std::to_string(limit) +
+                        ")");
   } catch (const bc1s::io::load_error& e) {
     BC1S_FUZZ_ONE_LINE(e, file.path() + ": ");
-  }
-  // The tokenizer's reader documents std::runtime_error naming the file.
-  try {
-    const auto o = bc1s::text::tokenizer::read_tokenizer_config(file.path());
-    BC1S_FUZZ_CHECK(o.model_max_length >= 2, "model_max_length below 2");
-  } catch (const std::runtime_error& e) {
-    BC1S_FUZZ_ONE_LINE(e, "bc1s::text::tokenizer: " + file.path() + ": ");
+    BC1S_FUZZ_CHECK(!opts.has_value(), "load_tokenizer_config rejected what the reader accepts");
+    BC1S_FUZZ_CHECK(std::string(e.what()) == file.path() + ": " + problem,
+                    std::string(e.what()) + " | " + problem);
   }
 }
 
@@ -128,6 +147,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.set(first);
   tok.set(second);
   check_config(config);
-  check_tokenizer_config(tok, size % 2 ? 512 : 1 + size % 700);
+  check_tokenizer_config(tok, size % 2 ? 512 : 2 + size % 700);
   return 0;
 }

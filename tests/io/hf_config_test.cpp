@@ -6,11 +6,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "../text/tokenizer_config_cases.hpp"
 
 namespace {
 
@@ -307,6 +311,9 @@ TEST_F(HfConfigTest, CheckMatchesUsesTheFilesKeyNames) {
 }
 
 // ---- tokenizer_config.json --------------------------------------------------------------------
+// load_tokenizer_config() goes through text::tokenizer::read_tokenizer_config(); here: the folder
+// or file argument, a missing file, the clamp to the position table, load_error, and every case
+// of tests/text/tokenizer_config_cases.hpp giving the same result as the tokenizer's reader.
 
 TEST_F(HfConfigTest, TokenizerConfigReal) {
   const auto t = bc1s::io::load_tokenizer_config(kModelDir);
@@ -328,35 +335,65 @@ TEST_F(HfConfigTest, TokenizerConfigNoLimitIsClamped) {
   auto t = bc1s::io::load_tokenizer_config(p);
   EXPECT_FALSE(t.do_lower_case);
   EXPECT_EQ(t.model_max_length, 512u);
+  EXPECT_EQ(bc1s::io::load_tokenizer_config(dir_).model_max_length, 512u);  // folder with it
   p = write(R"({"model_max_length": 1e30})", "tokenizer_config.json");
+  EXPECT_EQ(bc1s::io::load_tokenizer_config(p, 1024).model_max_length, 1024u);
+  p = write(R"({"model_max_length": null})", "tokenizer_config.json");
   EXPECT_EQ(bc1s::io::load_tokenizer_config(p, 1024).model_max_length, 1024u);
   p = write(R"({"model_max_length": 128})", "tokenizer_config.json");
   EXPECT_EQ(bc1s::io::load_tokenizer_config(p).model_max_length, 128u);
+  EXPECT_EQ(bc1s::io::load_tokenizer_config(p, 100).model_max_length, 100u);
+  EXPECT_EQ(bc1s::io::load_tokenizer_config(p, 2).model_max_length, 2u);
+  // The result goes straight to the tokenizer.
+  const bc1s::text::tokenizer_options o = bc1s::io::load_tokenizer_config(p);
+  EXPECT_EQ(o.model_max_length, 128u);
 }
 
-TEST_F(HfConfigTest, TokenizerConfigMalformed) {
-  auto error_of = [](const fs::path& p) -> std::string {
+TEST_F(HfConfigTest, TokenizerConfigPositionLimitBelowTwo) {
+  const auto p = write(R"({"model_max_length": 128})", "tokenizer_config.json");
+  for (std::size_t limit : {0u, 1u}) {
     try {
-      (void)bc1s::io::load_tokenizer_config(p);
-    } catch (const load_error& e) {
-      return e.what();
+      (void)bc1s::io::load_tokenizer_config(p, limit);
+      ADD_FAILURE() << "position_limit " << limit << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_THAT(e.what(), HasSubstr("position_limit " + std::to_string(limit) +
+                                      " leaves no room for [CLS] and [SEP]"));
     }
-    ADD_FAILURE() << "expected load_error";
-    return {};
-  };
-  EXPECT_THAT(error_of(write("{nope", "tokenizer_config.json")),
-              HasSubstr("tokenizer_config.json: file is not valid JSON"));
-  EXPECT_THAT(
-      error_of(write(R"({"do_lower_case": "yes"})", "tokenizer_config.json")),
-      HasSubstr("field \"do_lower_case\" is a JSON string (\"yes\"), expected true or false"));
-  EXPECT_THAT(error_of(write(R"({"model_max_length": -5})", "tokenizer_config.json")),
-              HasSubstr("field \"model_max_length\" is a JSON integer (-5)"));
-  EXPECT_THAT(error_of(write(R"({"model_max_length": 0})", "tokenizer_config.json")),
-              HasSubstr("field \"model_max_length\" is 0"));
-  EXPECT_THAT(error_of(write(R"({"model_max_length": 12.5})", "tokenizer_config.json")),
-              HasSubstr("field \"model_max_length\" is a JSON number (12.5)"));
-  EXPECT_THAT(error_of(write(R"([1])", "tokenizer_config.json")),
-              HasSubstr("is a JSON array, expected an object"));
+  }
+}
+
+TEST_F(HfConfigTest, TokenizerConfigEveryCaseAsTheTokenizer) {
+  for (const auto& c : bc1s_test::tokenizer_config_cases()) {
+    SCOPED_TRACE(c.name);
+    const auto p = write(c.json, c.name + ".json");
+    for (std::size_t limit : {std::size_t{512}, std::size_t{1024}}) {
+      if (c.ok) {
+        try {
+          const auto t = bc1s::io::load_tokenizer_config(p, limit);
+          EXPECT_EQ(t.do_lower_case, c.do_lower_case);
+          EXPECT_EQ(t.model_max_length, std::min(c.model_max_length, limit));
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "rejected: " << e.what();
+        }
+        continue;
+      }
+      std::string text_problem;
+      try {
+        (void)bc1s::text::tokenizer::read_tokenizer_config(p);
+      } catch (const bc1s::text::tokenizer_config_error& e) {
+        text_problem = e.problem();
+      }
+      try {
+        (void)bc1s::io::load_tokenizer_config(p, limit);
+        ADD_FAILURE() << "accepted";
+      } catch (const load_error& e) {
+        // "<file>: <problem>", the problem word for word the tokenizer's.
+        EXPECT_EQ(std::string(e.what()), p.string() + ": " + text_problem);
+        EXPECT_THAT(e.what(), HasSubstr(c.error));
+        EXPECT_THAT(e.what(), Not(HasSubstr("\n")));
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "bc1s/text/unicode.hpp"
 #include "bc1s/text/vocab.hpp"
 #include "bc1s/text/wordpiece.hpp"
+#include "tokenizer_config_cases.hpp"
 
 namespace fs = std::filesystem;
 using bc1s::text::encode_options;
@@ -457,6 +458,52 @@ TEST(Vocab, LineEndingsAndDuplicatesAsHuggingFace) {
 
 // ---- model folder / tokenizer_config.json -----------------------------------------------------
 
+// Every case of tokenizer_config_cases.hpp (shared with io::load_tokenizer_config's test) through
+// the one reader: the options it gives, or tokenizer_config_error naming the file and the key.
+TEST(TokenizerConfig, ReaderEveryCase) {
+  for (const auto& c : bc1s_test::tokenizer_config_cases()) {
+    SCOPED_TRACE(c.name);
+    const auto p = write_temp("config_cases/" + c.name + ".json", c.json);
+    if (c.ok) {
+      try {
+        const auto o = tokenizer::read_tokenizer_config(p);
+        EXPECT_EQ(o.do_lower_case, c.do_lower_case);
+        EXPECT_EQ(o.model_max_length, c.model_max_length);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "rejected: " << e.what();
+      }
+      continue;
+    }
+    try {
+      (void)tokenizer::read_tokenizer_config(p);
+      ADD_FAILURE() << "accepted";
+    } catch (const bc1s::text::tokenizer_config_error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what, "bc1s::text::tokenizer: " + p.string() + ": " + e.problem());
+      EXPECT_EQ(e.file(), p);
+      EXPECT_LE(e.problem().size(), 600u);
+      EXPECT_NE(e.problem().find(c.error), std::string::npos)
+          << "problem: " << e.problem() << "\nlacks: " << c.error;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
+}
+
+TEST(TokenizerConfig, ReaderFileErrors) {
+  expect_throw_with<bc1s::text::tokenizer_config_error>(
+      [] { (void)tokenizer::read_tokenizer_config(temp_dir() / "absent.json"); },
+      {"absent.json: file not found"});
+  const auto dir = temp_dir() / "dir_config";
+  fs::create_directories(dir);
+  expect_throw_with<bc1s::text::tokenizer_config_error>(
+      [&] { (void)tokenizer::read_tokenizer_config(dir); },
+      {"dir_config: is a directory, expected a file"});
+  // A control byte in a key or value stays on one line in the message.
+  const auto p = write_temp("control.json", "{\"unk_token\": \"a\\nb\\u0001\"}");
+  expect_throw_with<bc1s::text::tokenizer_config_error>(
+      [&] { (void)tokenizer::read_tokenizer_config(p); }, {"field \"unk_token\" is \"a\\nb"});
+}
+
 TEST(TokenizerConfig, FromPretrainedReadsConfig) {
   EXPECT_TRUE(uncased().options().do_lower_case);
   EXPECT_EQ(uncased().options().model_max_length, 512u);
@@ -475,10 +522,15 @@ TEST(TokenizerConfig, FromPretrainedReadsConfig) {
   const auto dir2 = temp_dir() / "plain_model";
   write_temp("plain_model/vocab.txt", vocab_text);
   EXPECT_TRUE(tokenizer::from_pretrained(dir2).options().do_lower_case);
-  // HF's "no limit" sentinel.
+  EXPECT_EQ(tokenizer::from_pretrained(dir2).options().model_max_length, 512u);
+  // HF's "no limit" sentinel: no limit of the tokenizer's own; encode() then takes any length.
   write_temp("plain_model/tokenizer_config.json",
              R"({"model_max_length": 1000000000000000019884624838656})");
-  EXPECT_GT(tokenizer::from_pretrained(dir2).options().model_max_length, 1u << 30);
+  const auto unlimited = tokenizer::from_pretrained(dir2);
+  EXPECT_EQ(unlimited.options().model_max_length, bc1s::text::kNoMaxLength);
+  std::string long_text;
+  for (int i = 0; i < 600; ++i) long_text += "a ";
+  EXPECT_EQ(unlimited.encode(long_text).size(), 602u);
 }
 
 TEST(TokenizerConfig, MalformedConfigNamesTheFile) {
@@ -488,19 +540,27 @@ TEST(TokenizerConfig, MalformedConfigNamesTheFile) {
   const auto dir = temp_dir() / "bad_model";
   write_temp("bad_model/tokenizer_config.json", R"({"do_lower_case": true,)");
   expect_throw_with<std::runtime_error>([&] { (void)tokenizer::from_pretrained(dir); },
-                                        {cfg.string(), "malformed JSON"});
+                                        {cfg.string(), "file is not valid JSON"});
   write_temp("bad_model/tokenizer_config.json", R"({"do_lower_case": "yes"})");
   expect_throw_with<std::runtime_error>([&] { (void)tokenizer::from_pretrained(dir); },
                                         {cfg.string(), "do_lower_case"});
   write_temp("bad_model/tokenizer_config.json", R"({"model_max_length": -3})");
   expect_throw_with<std::runtime_error>([&] { (void)tokenizer::from_pretrained(dir); },
                                         {cfg.string(), "model_max_length"});
+  write_temp("bad_model/tokenizer_config.json", R"({"model_max_length": 1})");
+  expect_throw_with<std::runtime_error>([&] { (void)tokenizer::from_pretrained(dir); },
+                                        {cfg.string(), "model_max_length\" is 1"});
   write_temp("bad_model/tokenizer_config.json", R"([1, 2])");
   expect_throw_with<std::runtime_error>([&] { (void)tokenizer::from_pretrained(dir); },
                                         {cfg.string(), "object"});
   write_temp("bad_model/tokenizer_config.json", R"({"unk_token": "<unk>"})");
   expect_throw_with<std::runtime_error>([&] { (void)tokenizer::from_pretrained(dir); },
                                         {cfg.string(), "unk_token"});
+  // A folder where the file should be.
+  fs::remove(cfg);
+  fs::create_directories(cfg);
+  expect_throw_with<bc1s::text::tokenizer_config_error>(
+      [&] { (void)tokenizer::from_pretrained(dir); }, {cfg.string(), "is a directory"});
   expect_throw_with<std::runtime_error>(
       [&] { (void)tokenizer::from_pretrained(temp_dir() / "no_model"); },
       {"vocab.txt", "not found"});

@@ -24,6 +24,10 @@
 // every differing field with both values, e.g.
 //   "config.json: n_heads is 8 but the compiled Config has 12".
 //
+// load_tokenizer_config() reads tokenizer_config.json through the tokenizer's own reader
+// (text::tokenizer::read_tokenizer_config in bc1s/text/wordpiece.hpp): one set of rules, and
+// text/ needs nothing from io/.
+//
 // Every failure is a one-line load_error naming the file and the field.
 #pragma once
 
@@ -35,6 +39,7 @@
 #include <filesystem>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -44,6 +49,7 @@
 
 #include "bc1s/io/detail/json.hpp"
 #include "bc1s/io/load_error.hpp"
+#include "bc1s/text/wordpiece.hpp"
 
 namespace bc1s::io {
 
@@ -81,10 +87,9 @@ struct field_mismatch {
   std::string compiled;
 };
 
-struct tokenizer_config {
-  bool do_lower_case = true;
-  std::size_t model_max_length = 512;
-};
+// What tokenizer_config.json sets: the tokenizer's own options (do_lower_case,
+// model_max_length), ready to pass to text::tokenizer.
+using tokenizer_config = text::tokenizer_options;
 
 namespace detail {
 
@@ -346,38 +351,30 @@ inline void check_matches(const hf_config& file_cfg, const hf_config_expect& exp
   detail::fail(file_cfg.source, msg);
 }
 
-// Load tokenizer_config.json (`path` is the file or a model folder). A missing file gives the
-// defaults. model_max_length is clamped to `position_limit` (Hugging Face writes 1e30 for
-// "no limit"; the model's position table is the real one).
+// Load tokenizer_config.json (`path` is the file or a model folder) with the one reader,
+// text::tokenizer::read_tokenizer_config(), whose rules are written in bc1s/text/wordpiece.hpp.
+// A missing file gives the defaults. model_max_length is then clamped to `position_limit` (at
+// least 2): Hugging Face's "no limit" (1e30 or null) and any larger value become the model's
+// position table, the real limit. Errors are load_error "<file>: field "<key>" <problem>", with
+// the same problem text as the tokenizer's own error.
 inline tokenizer_config load_tokenizer_config(const std::filesystem::path& path,
                                               std::size_t position_limit = 512) {
+  if (position_limit < 2) {
+    throw std::invalid_argument("bc1s::io::load_tokenizer_config: position_limit " +
+                                std::to_string(position_limit) +
+                                " leaves no room for [CLS] and [SEP]; pass at least 2");
+  }
   std::error_code ec;
   const auto file = std::filesystem::is_directory(path, ec) ? path / "tokenizer_config.json" : path;
   tokenizer_config t;
-  t.model_max_length = std::min<std::size_t>(t.model_max_length, position_limit);
-  if (!std::filesystem::exists(file, ec)) return t;
-  const std::string text = detail::read_small_file(file);
-  const auto j = detail::parse_json(file, text, "file");
-  if (!j.is_object()) {
-    detail::fail(file, std::string("is a JSON ") + detail::json_kind(j) + ", expected an object");
-  }
-  detail::config_reader r(file, j);
-  t.do_lower_case = r.boolean("do_lower_case", true);
-  if (const auto* v = r.find("model_max_length"); v != nullptr && !v->is_null()) {
-    std::uint64_t n = 0;
-    if (detail::json_to_u64(*v, n)) {
-      // exact integer
-    } else if (v->is_number_float() && std::isfinite(v->get<double>()) && v->get<double>() >= 0 &&
-               (v->get<double>() >= 9007199254740992.0 ||
-                std::floor(v->get<double>()) == v->get<double>())) {
-      const double d = v->get<double>();
-      n = d >= 18446744073709551615.0 ? UINT64_MAX : static_cast<std::uint64_t>(d);
-    } else {
-      r.fail_field("model_max_length", r.type_of(*v) + ", expected a non-negative integer");
+  if (std::filesystem::exists(file, ec)) {
+    try {
+      t = text::tokenizer::read_tokenizer_config(file);
+    } catch (const text::tokenizer_config_error& e) {
+      detail::fail(e.file(), e.problem());
     }
-    if (n == 0) r.fail_field("model_max_length", "is 0, expected a positive integer");
-    t.model_max_length = n > position_limit ? position_limit : static_cast<std::size_t>(n);
   }
+  t.model_max_length = std::min(t.model_max_length, position_limit);
   return t;
 }
 

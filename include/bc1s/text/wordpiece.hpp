@@ -18,6 +18,8 @@
 //
 // Invalid UTF-8 throws bc1s::text::utf8_error (byte offset in the message). A sequence longer
 // than max_length throws std::length_error unless truncation is asked for (HF only warns).
+// A model folder's tokenizer_config.json is read by the rules written above
+// tokenizer_config_error, the same for tokenizer::from_pretrained and io::load_tokenizer_config.
 //
 // Known differences from Hugging Face: a special token missing from vocab.txt is ordinary text
 // here (HF appends it as a new id past the vocab); character classes come from utf8proc's
@@ -27,17 +29,21 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <optional>
 #include <ranges>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -51,6 +57,7 @@ namespace bc1s::text {
 struct tokenizer_options {
   bool do_lower_case = true;                   // lowercase + strip accents (uncased models)
   std::size_t model_max_length = 512;          // default encode_options::max_length
+                                               // (kNoMaxLength: no limit)
   std::size_t max_input_chars_per_word = 100;  // longer words become [UNK]
 };
 
@@ -67,6 +74,268 @@ struct encoding {
   std::vector<std::int32_t> attention_mask;
   [[nodiscard]] std::size_t size() const noexcept { return ids.size(); }
 };
+
+// ---- tokenizer_config.json -------------------------------------------------------------------
+//
+// tokenizer::read_tokenizer_config() is the one reader of tokenizer_config.json: from_pretrained()
+// and bc1s::io::load_tokenizer_config() both go through it, so the rules below hold for both.
+//
+//   the file          a regular file of at most 16 MiB holding one JSON object; invalid JSON, a key
+//                     repeated in one object (Python's json would keep the last) and nesting deeper
+//                     than 64 levels are errors. Unknown keys are ignored (tokenizer_class,
+//                     added_tokens_decoder, name_or_path, ...).
+//   do_lower_case     true or false; absent: true.
+//   model_max_length  absent: 512 (the BERT position table). An integer >= 2 (written 512 or
+//                     512.0): that value. 1e18 or more (transformers writes int(1e30) for "no
+//                     limit", a number beyond uint64 that JSON readers see as 1e30) or null
+//                     (transformers reads None as the same): kNoMaxLength, no limit of the
+//                     tokenizer's own (io::load_tokenizer_config clamps it to the position table).
+//                     0 and 1 are errors: no room for [CLS] and [SEP], so every encode() would
+//                     fail. Negative, fractional or non-numeric values are errors.
+//   tokenize_chinese_chars, do_basic_tokenize   absent or true (what this tokenizer does).
+//   strip_accents     absent, null, or equal to do_lower_case (Hugging Face's default).
+//   unk_token, sep_token, pad_token, cls_token, mask_token   absent, or "[UNK]", "[SEP]", "[PAD]",
+//                     "[CLS]", "[MASK]" as a string or an AddedToken object {"content": ...}.
+//
+// Every failure throws tokenizer_config_error, one line naming the file and the key:
+//   bc1s::text::tokenizer: <file>: field "model_max_length" is 1, expected at least 2 (...)
+
+// "no limit": model_max_length as read from HF's sentinel (or null).
+inline constexpr std::size_t kNoMaxLength = std::numeric_limits<std::size_t>::max();
+
+namespace detail {
+
+inline constexpr std::size_t kMaxTokenizerConfigBytes = std::size_t{16} << 20;
+inline constexpr int kMaxTokenizerConfigDepth = 64;
+inline constexpr std::uint64_t kNoMaxLengthFrom = 1'000'000'000'000'000'000;  // HF's sentinel
+
+// Control bytes as \n, \xNN; cut to at most max_chars (>= 3) characters in all, ending "..."
+// when cut: text from a file kept to one short line. The result has no control bytes and is
+// within the bound, so io::detail::escape_one_line() with the same bound leaves it unchanged.
+inline std::string one_line(std::string_view s, std::size_t max_chars) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : s) {
+    if (out.size() > max_chars) break;
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  if (out.size() > max_chars) {
+    out.resize(max_chars - 3);
+    out += "...";
+  }
+  return out;
+}
+
+}  // namespace detail
+
+// A tokenizer_config.json that is unreadable, malformed or asks for what this tokenizer cannot
+// do. what() is "bc1s::text::tokenizer: <file>: <problem>"; file() and problem() are the parts.
+class tokenizer_config_error : public std::runtime_error {
+ public:
+  tokenizer_config_error(const std::filesystem::path& file, const std::string& problem)
+      : std::runtime_error("bc1s::text::tokenizer: " + detail::one_line(file.string(), 400) + ": " +
+                           detail::one_line(problem, 600)),
+        file_(file),
+        problem_(detail::one_line(problem, 600)) {}
+  [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+  [[nodiscard]] const std::string& problem() const noexcept { return problem_; }
+
+ private:
+  std::filesystem::path file_;
+  std::string problem_;
+};
+
+namespace detail {
+
+class tokenizer_config_reader {
+ public:
+  explicit tokenizer_config_reader(const std::filesystem::path& file) : file_(file) {}
+
+  tokenizer_options read() {
+    const nlohmann::json j = parse(read_file());
+    if (!j.is_object()) fail(std::string("is a JSON ") + kind(j) + ", expected an object");
+    j_ = &j;
+    tokenizer_options opts;
+    if (const auto* v = find("do_lower_case")) {
+      if (!v->is_boolean()) fail_field("do_lower_case", type_of(*v) + ", expected true or false");
+      opts.do_lower_case = v->get<bool>();
+    }
+    if (const auto* v = find("model_max_length")) opts.model_max_length = max_length(*v);
+    for (const char* key : {"tokenize_chinese_chars", "do_basic_tokenize"}) {
+      if (const auto* v = find(key); v != nullptr && !(v->is_boolean() && v->get<bool>())) {
+        fail_field(key, "is " + snippet(*v) + ", only true is supported");
+      }
+    }
+    if (const auto* v = find("strip_accents"); v != nullptr && !v->is_null()) {
+      if (!v->is_boolean() || v->get<bool>() != opts.do_lower_case) {
+        fail_field("strip_accents", "is " + snippet(*v) + " with do_lower_case " +
+                                        (opts.do_lower_case ? "true" : "false") +
+                                        ", only null or the same as do_lower_case is supported");
+      }
+    }
+    static constexpr std::array<std::pair<const char*, std::string_view>, 5> kSpecials = {
+        {{"unk_token", "[UNK]"},
+         {"sep_token", "[SEP]"},
+         {"pad_token", "[PAD]"},
+         {"cls_token", "[CLS]"},
+         {"mask_token", "[MASK]"}}};
+    for (const auto& [key, expected] : kSpecials) {
+      const auto* v = find(key);
+      if (v == nullptr) continue;
+      const nlohmann::json* content = v;
+      if (v->is_object()) {
+        const auto it = v->find("content");
+        content = it == v->end() ? nullptr : &*it;
+      }
+      if (content == nullptr || !content->is_string() ||
+          content->get_ref<const std::string&>() != expected) {
+        fail_field(key,
+                   "is " + snippet(*v) + ", only \"" + std::string(expected) + "\" is supported");
+      }
+    }
+    return opts;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw tokenizer_config_error(file_, problem);
+  }
+  [[noreturn]] void fail_field(std::string_view key, const std::string& problem) const {
+    fail("field \"" + std::string(key) + "\" " + problem);
+  }
+
+  std::string read_file() const {
+    std::error_code ec;
+    const auto status = std::filesystem::status(file_, ec);
+    if (ec || !std::filesystem::exists(status)) fail("file not found");
+    if (std::filesystem::is_directory(status)) fail("is a directory, expected a file");
+    if (!std::filesystem::is_regular_file(status)) fail("is not a regular file");
+    const auto size = std::filesystem::file_size(file_, ec);
+    if (ec) fail("cannot read the file size (" + ec.message() + ")");
+    if (size > kMaxTokenizerConfigBytes) {
+      fail("file is " + std::to_string(size) + " bytes, more than the " +
+           std::to_string(kMaxTokenizerConfigBytes) + " allowed");
+    }
+    std::ifstream in(file_, std::ios::binary);
+    if (!in) fail("cannot open the file");
+    std::string text(static_cast<std::size_t>(size), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    if (in.gcount() != static_cast<std::streamsize>(text.size())) fail("cannot read the file");
+    return text;
+  }
+
+  // JSON, with the checks nlohmann does not make: no key twice in one object, bounded nesting.
+  nlohmann::json parse(const std::string& text) const {
+    std::vector<std::set<std::string, std::less<>>> keys;  // one set per open object
+    std::string duplicate;
+    bool too_deep = false;
+    auto cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+      using ev_t = nlohmann::json::parse_event_t;
+      if (depth > kMaxTokenizerConfigDepth) too_deep = true;
+      if (ev == ev_t::object_start) {
+        keys.emplace_back();
+      } else if (ev == ev_t::object_end) {
+        if (!keys.empty()) keys.pop_back();
+      } else if (ev == ev_t::key && !keys.empty() && parsed.is_string()) {
+        const auto& k = parsed.get_ref<const std::string&>();
+        if (!keys.back().insert(k).second && duplicate.empty()) duplicate = k;
+      }
+      return true;
+    };
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text, cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+    } catch (const nlohmann::json::exception& e) {
+      // parse_error, and out_of_range for a number beyond double (1e400).
+      fail(std::string("file is not valid JSON (") + e.what() + ")");
+    }
+    if (too_deep) {
+      fail("file nests deeper than " + std::to_string(kMaxTokenizerConfigDepth) + " levels");
+    }
+    if (!duplicate.empty()) {
+      fail("file has the key " + snippet(nlohmann::json(duplicate)) + " more than once");
+    }
+    return j;
+  }
+
+  // model_max_length: see the rules above.
+  std::size_t max_length(const nlohmann::json& v) const {
+    if (v.is_null()) return kNoMaxLength;
+    std::uint64_t n = 0;
+    if (v.is_number_unsigned()) {
+      n = v.get<std::uint64_t>();
+    } else if (v.is_number_integer() && v.get<std::int64_t>() >= 0) {
+      n = static_cast<std::uint64_t>(v.get<std::int64_t>());
+    } else if (v.is_number_float() && v.get<double>() >= 0 &&
+               std::floor(v.get<double>()) == v.get<double>()) {
+      if (v.get<double>() >= static_cast<double>(kNoMaxLengthFrom)) return kNoMaxLength;
+      n = static_cast<std::uint64_t>(v.get<double>());
+    } else {
+      fail_field("model_max_length",
+                 type_of(v) + ", expected an integer of at least 2 (1e30 or null: no limit)");
+    }
+    if (n >= kNoMaxLengthFrom) return kNoMaxLength;
+    if (n < 2) {
+      fail_field("model_max_length",
+                 "is " + snippet(v) + ", expected at least 2 (room for [CLS] and [SEP])");
+    }
+    return static_cast<std::size_t>(std::min<std::uint64_t>(n, kNoMaxLength));
+  }
+
+  const nlohmann::json* find(std::string_view key) const {
+    const auto it = j_->find(key);
+    return it == j_->end() ? nullptr : &*it;
+  }
+
+  static const char* kind(const nlohmann::json& v) noexcept {
+    switch (v.type()) {
+      case nlohmann::json::value_t::object:
+        return "object";
+      case nlohmann::json::value_t::array:
+        return "array";
+      case nlohmann::json::value_t::string:
+        return "string";
+      case nlohmann::json::value_t::number_integer:
+      case nlohmann::json::value_t::number_unsigned:
+        return "integer";
+      case nlohmann::json::value_t::number_float:
+        return "number";
+      case nlohmann::json::value_t::boolean:
+        return "boolean";
+      case nlohmann::json::value_t::null:
+        return "null";
+      default:
+        return "binary";
+    }
+  }
+
+  // A value as JSON text, ASCII and on one line, cut short.
+  static std::string snippet(const nlohmann::json& v) {
+    return one_line(
+        v.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace), 80);
+  }
+  static std::string type_of(const nlohmann::json& v) {
+    return std::string("is a JSON ") + kind(v) + " (" + snippet(v) + ")";
+  }
+
+  const std::filesystem::path& file_;
+  const nlohmann::json* j_ = nullptr;
+};
+
+}  // namespace detail
 
 class tokenizer {
  public:
@@ -95,8 +364,8 @@ class tokenizer {
     return tokenizer(text::vocab::load(vocab_txt), opts);
   }
 
-  // A Hugging Face model folder: vocab.txt and, if present, tokenizer_config.json
-  // (do_lower_case, model_max_length; settings this tokenizer cannot honour are an error).
+  // A Hugging Face model folder: vocab.txt and, if present, tokenizer_config.json (read by
+  // read_tokenizer_config(); settings this tokenizer cannot honour are an error).
   static tokenizer from_pretrained(const std::filesystem::path& model_dir) {
     tokenizer_options opts;
     const auto config = model_dir / "tokenizer_config.json";
@@ -105,69 +374,10 @@ class tokenizer {
     return from_vocab_file(model_dir / "vocab.txt", opts);
   }
 
-  // Parses tokenizer_config.json into options; throws std::runtime_error naming the file.
+  // Reads tokenizer_config.json by the rules above (the file must exist); throws
+  // tokenizer_config_error naming the file and the key.
   static tokenizer_options read_tokenizer_config(const std::filesystem::path& file) {
-    const std::string name = file.string();
-    const auto fail = [&](const std::string& what) -> void {
-      throw std::runtime_error("bc1s::text::tokenizer: " + name + ": " + what);
-    };
-    std::ifstream in(file, std::ios::binary);
-    if (!in) fail("cannot open the file");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      // parse_error, and out_of_range for a number beyond double (e.g. 1e400).
-      fail(std::string("malformed JSON (") + e.what() + ")");
-    }
-    if (!j.is_object()) fail("expected a JSON object at the top level");
-    tokenizer_options opts;
-    if (auto it = j.find("do_lower_case"); it != j.end()) {
-      if (!it->is_boolean()) fail("\"do_lower_case\" must be true or false");
-      opts.do_lower_case = it->get<bool>();
-    }
-    if (auto it = j.find("model_max_length"); it != j.end()) {
-      if (it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() > 0)) {
-        opts.model_max_length = static_cast<std::size_t>(it->get<std::uint64_t>());
-      } else if (it->is_number_float() && it->get<double>() >= 1e18) {
-        opts.model_max_length =
-            std::numeric_limits<std::size_t>::max();  // HF's "no limit" sentinel
-      } else {
-        fail("\"model_max_length\" must be a positive integer");
-      }
-      if (opts.model_max_length < 2)
-        fail("\"model_max_length\" must be at least 2 ([CLS] and [SEP])");
-    }
-    if (auto it = j.find("tokenize_chinese_chars");
-        it != j.end() && !(it->is_boolean() && it->get<bool>())) {
-      fail("\"tokenize_chinese_chars\" other than true is not supported");
-    }
-    if (auto it = j.find("strip_accents"); it != j.end() && !it->is_null()) {
-      if (!it->is_boolean() || it->get<bool>() != opts.do_lower_case) {
-        fail("\"strip_accents\" other than null (or equal to do_lower_case) is not supported");
-      }
-    }
-    if (auto it = j.find("do_basic_tokenize");
-        it != j.end() && !(it->is_boolean() && it->get<bool>())) {
-      fail("\"do_basic_tokenize\" other than true is not supported");
-    }
-    const std::array<std::pair<const char*, std::string_view>, 5> specials = {
-        {{"unk_token", "[UNK]"},
-         {"sep_token", "[SEP]"},
-         {"pad_token", "[PAD]"},
-         {"cls_token", "[CLS]"},
-         {"mask_token", "[MASK]"}}};
-    for (const auto& [key, expected] : specials) {
-      auto it = j.find(key);
-      if (it == j.end()) continue;
-      const nlohmann::json* v = &*it;
-      if (v->is_object() && v->contains("content")) v = &(*v)["content"];
-      if (!v->is_string() || v->get<std::string>() != expected) {
-        fail(std::string("\"") + key + "\" other than \"" + std::string(expected) +
-             "\" is not supported");
-      }
-    }
-    return opts;
+    return detail::tokenizer_config_reader(file).read();
   }
 
   [[nodiscard]] const text::vocab& vocab() const noexcept { return vocab_; }
