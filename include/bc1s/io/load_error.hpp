@@ -6,11 +6,12 @@
 // blow up a log.
 #pragma once
 
-#include <cstddef>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "bc1s/detail/json_read.hpp"
 
 namespace bc1s::io {
 
@@ -21,35 +22,10 @@ class load_error : public std::runtime_error {
 
 namespace detail {
 
-inline constexpr std::size_t kMaxQuotedChars = 120;
-
-// Escape control bytes and cut to `max_chars` (marking the cut with "...").
-inline std::string escape_one_line(std::string_view s, std::size_t max_chars = kMaxQuotedChars) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() < max_chars ? s.size() : max_chars + 3);
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (out.size() >= max_chars) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+// Control bytes as \n, \xNN, cut to kMaxQuotedChars unless told: bc1s/detail/json_read.hpp, where
+// text/ finds it too.
+using bc1s::detail::escape_one_line;
+using bc1s::detail::kMaxQuotedChars;
 
 // 'name', escaped and shortened: for names and values read from a file.
 inline std::string quote(std::string_view s) {

@@ -39,7 +39,6 @@
 #include <limits>
 #include <optional>
 #include <ranges>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,6 +48,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bc1s/detail/json_read.hpp"
 #include "bc1s/text/unicode.hpp"
 #include "bc1s/text/vocab.hpp"
 
@@ -111,27 +111,11 @@ inline constexpr std::uint64_t kNoMaxLengthFrom = 1'000'000'000'000'000'000;  //
 
 // Control bytes as \n, \xNN; cut to at most max_chars (>= 3) characters in all, ending "..."
 // when cut: text from a file kept to one short line. The result has no control bytes and is
-// within the bound, so io::detail::escape_one_line() with the same bound leaves it unchanged.
+// within the bound, so escape_one_line() with the same bound (io's load_error) leaves it unchanged.
 inline std::string one_line(std::string_view s, std::size_t max_chars) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const char ch : s) {
-    if (out.size() > max_chars) break;
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += ch;
-    }
-  }
+  // With the bound max_chars + 1, escape_one_line() stops at the first point past max_chars (and
+  // adds "..."): the same text, cut back below, as escaping all of s.
+  std::string out = bc1s::detail::escape_one_line(s, max_chars + 1);
   if (out.size() > max_chars) {
     out.resize(max_chars - 3);
     out += "...";
@@ -166,7 +150,8 @@ class tokenizer_config_reader {
 
   tokenizer_options read() {
     const nlohmann::json j = parse(read_file());
-    if (!j.is_object()) fail(std::string("is a JSON ") + kind(j) + ", expected an object");
+    if (!j.is_object())
+      fail(std::string("is a JSON ") + bc1s::detail::json_kind(j) + ", expected an object");
     j_ = &j;
     tokenizer_options opts;
     if (const auto* v = find("do_lower_case")) {
@@ -238,37 +223,12 @@ class tokenizer_config_reader {
   }
 
   // JSON, with the checks nlohmann does not make: no key twice in one object, bounded nesting.
-  nlohmann::json parse(const std::string& text) const {
-    std::vector<std::set<std::string, std::less<>>> keys;  // one set per open object
-    std::string duplicate;
-    bool too_deep = false;
-    auto cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
-      using ev_t = nlohmann::json::parse_event_t;
-      if (depth > kMaxTokenizerConfigDepth) too_deep = true;
-      if (ev == ev_t::object_start) {
-        keys.emplace_back();
-      } else if (ev == ev_t::object_end) {
-        if (!keys.empty()) keys.pop_back();
-      } else if (ev == ev_t::key && !keys.empty() && parsed.is_string()) {
-        const auto& k = parsed.get_ref<const std::string&>();
-        if (!keys.back().insert(k).second && duplicate.empty()) duplicate = k;
-      }
-      return true;
-    };
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text, cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-    } catch (const nlohmann::json::exception& e) {
-      // parse_error, and out_of_range for a number beyond double (1e400).
-      fail(std::string("file is not valid JSON (") + e.what() + ")");
-    }
-    if (too_deep) {
-      fail("file nests deeper than " + std::to_string(kMaxTokenizerConfigDepth) + " levels");
-    }
-    if (!duplicate.empty()) {
-      fail("file has the key " + snippet(nlohmann::json(duplicate)) + " more than once");
-    }
-    return j;
+  nlohmann::json parse(std::string_view text) const {
+    auto r = bc1s::detail::parse_json_strict(
+        text, "file", kMaxTokenizerConfigDepth,
+        [](std::string_view key) { return snippet(nlohmann::json(std::string(key))); });
+    if (!r.problem.empty()) fail(r.problem);
+    return std::move(r.value);
   }
 
   // model_max_length: see the rules above.
@@ -300,35 +260,13 @@ class tokenizer_config_reader {
     return it == j_->end() ? nullptr : &*it;
   }
 
-  static const char* kind(const nlohmann::json& v) noexcept {
-    switch (v.type()) {
-      case nlohmann::json::value_t::object:
-        return "object";
-      case nlohmann::json::value_t::array:
-        return "array";
-      case nlohmann::json::value_t::string:
-        return "string";
-      case nlohmann::json::value_t::number_integer:
-      case nlohmann::json::value_t::number_unsigned:
-        return "integer";
-      case nlohmann::json::value_t::number_float:
-        return "number";
-      case nlohmann::json::value_t::boolean:
-        return "boolean";
-      case nlohmann::json::value_t::null:
-        return "null";
-      default:
-        return "binary";
-    }
-  }
-
   // A value as JSON text, ASCII and on one line, cut short.
   static std::string snippet(const nlohmann::json& v) {
     return one_line(
         v.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace), 80);
   }
   static std::string type_of(const nlohmann::json& v) {
-    return std::string("is a JSON ") + kind(v) + " (" + snippet(v) + ")";
+    return std::string("is a JSON ") + bc1s::detail::json_kind(v) + " (" + snippet(v) + ")";
   }
 
   const std::filesystem::path& file_;

@@ -3,7 +3,8 @@
 // parse_json() never lets a nlohmann exception escape: every failure becomes a one-line
 // load_error naming the file. It also rejects what nlohmann accepts silently but a loader must
 // not: duplicate keys in one object (nlohmann keeps the last one) and nesting deeper than
-// `max_depth`.
+// `max_depth`. Those checks, json_kind() and escape_one_line() are bc1s/detail/json_read.hpp's,
+// shared with text/.
 #pragma once
 
 #include <cmath>
@@ -15,75 +16,31 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "bc1s/detail/json_read.hpp"
 #include "bc1s/io/load_error.hpp"
 
 namespace bc1s::io::detail {
 
-// "object", "array", "string", "integer", "number", "boolean", "null".
-inline const char* json_kind(const nlohmann::json& j) noexcept {
-  switch (j.type()) {
-    case nlohmann::json::value_t::object:
-      return "object";
-    case nlohmann::json::value_t::array:
-      return "array";
-    case nlohmann::json::value_t::string:
-      return "string";
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
-      return "integer";
-    case nlohmann::json::value_t::number_float:
-      return "number";
-    case nlohmann::json::value_t::boolean:
-      return "boolean";
-    case nlohmann::json::value_t::null:
-      return "null";
-    default:
-      return "binary";
-  }
-}
+using bc1s::detail::json_kind;  // "object", "array", "string", "integer", "number", ...
 
 // A short, one-line rendering of a JSON value for error messages.
 inline std::string json_snippet(const nlohmann::json& j) {
   return escape_one_line(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 80);
 }
 
-// Parse `text` as JSON. `what` names the text in messages ("header", "file").
+// Parse `text` as JSON (bc1s::detail::parse_json_strict). `what` names the text in messages
+// ("header", "file"); a repeated key is quoted as quote() does.
 inline nlohmann::json parse_json(const std::filesystem::path& file, std::string_view text,
                                  std::string_view what, int max_depth = 64) {
-  std::vector<std::set<std::string, std::less<>>> keys;  // one set per open object
-  std::string duplicate;
-  bool too_deep = false;
-  auto cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) -> bool {
-    using ev_t = nlohmann::json::parse_event_t;
-    if (depth > max_depth) too_deep = true;
-    if (ev == ev_t::object_start) {
-      keys.emplace_back();
-    } else if (ev == ev_t::object_end) {
-      if (!keys.empty()) keys.pop_back();
-    } else if (ev == ev_t::key && !keys.empty() && parsed.is_string()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (!keys.back().insert(k).second && duplicate.empty()) duplicate = k;
-    }
-    return true;
-  };
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true,
-                              /*ignore_comments=*/false);
-  } catch (const nlohmann::json::exception& e) {
-    fail(file, std::string(what) + " is not valid JSON (" + e.what() + ")");
-  }
-  if (too_deep) {
-    fail(file, std::string(what) + " nests deeper than " + std::to_string(max_depth) + " levels");
-  }
-  if (!duplicate.empty()) {
-    fail(file, std::string(what) + " has the key " + quote(duplicate) + " more than once");
-  }
-  return j;
+  auto r = bc1s::detail::parse_json_strict(text, what, max_depth, quote);
+  if (!r.problem.empty()) fail(file, r.problem);
+  return std::move(r.value);
 }
 
 // Read a whole small file (config files) into a string, refusing files over `max_bytes`.
