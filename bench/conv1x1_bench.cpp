@@ -1,6 +1,6 @@
-// conv1x1 at DistilBERT shapes, fp16, bf16 and fp32 weights, beside Eigen's fp32 GEMM on the same
-// shapes. out (B, Cout, 1, S) = W (Cout, Cin) * in (B, Cin, 1, S) + bias; 2 * B * S * Cout * Cin
-// FLOP.
+// conv1x1 at DistilBERT shapes, fp16, bf16, int8 and fp32 weights, beside Eigen's fp32 GEMM on the
+// same shapes. out (B, Cout, 1, S) = W (Cout, Cin) * in (B, Cin, 1, S) + bias; 2 * B * S * Cout *
+// Cin FLOP.
 #include <Eigen/Core>
 
 #include <random>
@@ -174,9 +174,11 @@ void shapes(benchmark::internal::Benchmark* b, bool threaded) {
 BENCHMARK(BM_conv1x1<bc1s::half>)->Name("conv1x1_fp16w")->Apply([](auto* b) { shapes(b, true); });
 BENCHMARK(BM_conv1x1<float>)->Name("conv1x1_fp32w")->Apply([](auto* b) { shapes(b, true); });
 BENCHMARK(BM_conv1x1<bc1s::bf16>)->Name("conv1x1_bf16w")->Apply([](auto* b) { shapes(b, true); });
+BENCHMARK(BM_conv1x1<bc1s::qint8>)->Name("conv1x1_int8w")->Apply([](auto* b) { shapes(b, true); });
 BENCHMARK(BM_conv1x1_cold<bc1s::half>)->Name("conv1x1_cold_fp16w")->Apply(cold_shapes);
 BENCHMARK(BM_conv1x1_cold<float>)->Name("conv1x1_cold_fp32w")->Apply(cold_shapes);
 BENCHMARK(BM_conv1x1_cold<bc1s::bf16>)->Name("conv1x1_cold_bf16w")->Apply(cold_shapes);
+BENCHMARK(BM_conv1x1_cold<bc1s::qint8>)->Name("conv1x1_cold_int8w")->Apply(cold_shapes);
 BENCHMARK(BM_eigen_gemm_fp32)->Name("eigen_gemm_fp32")->Apply([](auto* b) { shapes(b, false); });
 #ifdef BC1S_BENCH_HAVE_OPENBLAS
 BENCHMARK(BM_openblas_sgemm)->Name("openblas_sgemm")->Apply([](auto* b) { shapes(b, true); });

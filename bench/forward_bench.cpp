@@ -1,7 +1,7 @@
-// One distilbert_base forward pass (seeded synthetic weights), fp16, bf16 and fp32 weight storage,
-// with the time per stage from the model's own timers (runtime::forward_profile) as counters:
-// ms_<stage> is milliseconds per pass. FLOPs counted: the six blocks' conv1x1s and attention
-// matmuls, 2 * B * S * 6 * (4 C^2 + 2 C F) + 2 * B * 6 * 2 * S^2 * C.
+// One distilbert_base forward pass (seeded synthetic weights), fp16, bf16, int8 and fp32 weight
+// storage, with the time per stage from the model's own timers (runtime::forward_profile) as
+// counters: ms_<stage> is milliseconds per pass. FLOPs counted: the six blocks' conv1x1s and
+// attention matmuls, 2 * B * S * 6 * (4 C^2 + 2 C F) + 2 * B * 6 * 2 * S^2 * C.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -75,6 +75,7 @@ void grid(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_forward<bc1s::half>)->Name("distilbert_forward_fp16w")->Apply(grid);
 BENCHMARK(BM_forward<bc1s::bf16>)->Name("distilbert_forward_bf16w")->Apply(grid);
+BENCHMARK(BM_forward<bc1s::qint8>)->Name("distilbert_forward_int8w")->Apply(grid);
 BENCHMARK(BM_forward<float>)->Name("distilbert_forward_fp32w")->Apply(grid);
 // fp16 weights, evicted from the caches before each pass (bench/peers sees them so).
 BENCHMARK(BM_forward<bc1s::half, true>)

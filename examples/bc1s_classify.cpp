@@ -74,7 +74,9 @@ struct options {
       "                       1 to 256 (default 1); results stay in input order\n"
       "  --max-length N       truncate to N tokens with [CLS] and [SEP], 2 to 512 (default 512)\n"
       "  --precision P        weight storage: fp16 (default; fp32-accurate), bf16 (faster,\n"
-      "                       activations rounded to bf16 at each product) or fp32\n"
+      "                       activations rounded to bf16 at each product), int8 (fastest;\n"
+      "                       per-channel weight scales, activations quantised per token)\n"
+      "                       or fp32\n"
       "  --verbose            log load, tokenize and inference times, and truncations, on stderr\n"
       "  --help               this text\n"
       "\n"
@@ -114,8 +116,10 @@ options parse(int argc, char** argv) {
       o.batch = parse_count(a, value(), 1, 256);
     else if (a == "--precision") {
       o.precision = value();
-      if (o.precision != "fp16" && o.precision != "bf16" && o.precision != "fp32") {
-        throw usage_error("--precision expects fp16, bf16 or fp32, got '" + o.precision + "'");
+      if (o.precision != "fp16" && o.precision != "bf16" && o.precision != "int8" &&
+          o.precision != "fp32") {
+        throw usage_error("--precision expects fp16, bf16, int8 or fp32, got '" + o.precision +
+                          "'");
       }
     } else if (a == "--json")
       o.json = true;
@@ -152,6 +156,8 @@ class classifier {
       model_ = make<bc1s::half>(o);
     else if (o.precision == "bf16")
       model_ = make<bc1s::bf16>(o);
+    else if (o.precision == "int8")
+      model_ = make<bc1s::qint8>(o);
     else
       model_ = make<float>(o);
     if (!o.model_dir.empty()) {
@@ -226,7 +232,7 @@ class classifier {
   }
   bc1s::runtime::thread_pool pool_;
   std::variant<std::unique_ptr<loaded<bc1s::half>>, std::unique_ptr<loaded<bc1s::bf16>>,
-               std::unique_ptr<loaded<float>>>
+               std::unique_ptr<loaded<bc1s::qint8>>, std::unique_ptr<loaded<float>>>
       model_;
   std::vector<std::string> labels_;
   double load_s_ = 0;

@@ -69,7 +69,9 @@ struct options {
       "  --max-length N       truncate to N tokens with [CLS] and [SEP], 2 to 512 (default:\n"
       "                       max_seq_length of sentence_bert_config.json, else 512)\n"
       "  --precision P        weight storage: fp16 (default; fp32-accurate), bf16 (faster,\n"
-      "                       activations rounded to bf16 at each product) or fp32\n"
+      "                       activations rounded to bf16 at each product), int8 (fastest;\n"
+      "                       per-channel weight scales, activations quantised per token)\n"
+      "                       or fp32\n"
       "  --verbose            load time, throughput and truncations on stderr\n"
       "  --help               this text\n"
       "\n"
@@ -105,8 +107,10 @@ options parse(int argc, char** argv) {
       o.max_length = parse_count(a, value(), 2, 512);
     else if (a == "--precision") {
       o.precision = value();
-      if (o.precision != "fp16" && o.precision != "bf16" && o.precision != "fp32") {
-        throw usage_error("--precision expects fp16, bf16 or fp32, got '" + o.precision + "'");
+      if (o.precision != "fp16" && o.precision != "bf16" && o.precision != "int8" &&
+          o.precision != "fp32") {
+        throw usage_error("--precision expects fp16, bf16, int8 or fp32, got '" + o.precision +
+                          "'");
       }
     } else if (a == "--similarity")
       o.similarity = true;
@@ -158,6 +162,8 @@ class embedder {
       model_ = make<bc1s::half>(o);
     else if (o.precision == "bf16")
       model_ = make<bc1s::bf16>(o);
+    else if (o.precision == "int8")
+      model_ = make<bc1s::qint8>(o);
     else
       model_ = make<float>(o);
   }
@@ -192,6 +198,7 @@ class embedder {
   bc1s::runtime::thread_pool pool_;
   std::variant<std::unique_ptr<bc1s::nn::bert<config, bc1s::half>>,
                std::unique_ptr<bc1s::nn::bert<config, bc1s::bf16>>,
+               std::unique_ptr<bc1s::nn::bert<config, bc1s::qint8>>,
                std::unique_ptr<bc1s::nn::bert<config, float>>>
       model_;
 };

@@ -1,7 +1,8 @@
 // bc1s_peer: the bc1s engine of the side-by-side peer benchmark, as a long-lived worker process
 // driven by bench/peers/run_peers.py over stdin/stdout (one request per line, one reply per line).
 //
-//   bc1s_peer --precision fp16|bf16|fp32 --threads N [--seed 1234] [--max-batch 8] [--max-seq 512]
+//   bc1s_peer --precision fp16|bf16|int8|fp32 --threads N [--seed 1234] [--max-batch 8] [--max-seq
+//   512]
 //             [--bucket 16]
 //
 // The model is distilbert_base with the seeded synthetic weights of bc1s/io/synthetic.hpp, the
@@ -52,7 +53,7 @@ struct options {
 [[noreturn]] void usage(const std::string& why) {
   std::cerr
       << "bc1s_peer: " << why
-      << "\nusage: bc1s_peer --precision fp16|bf16|fp32 --threads N [--seed S] [--max-batch B]"
+      << "\nusage: bc1s_peer --precision fp16|bf16|int8|fp32 --threads N [--seed S] [--max-batch B]"
          " [--max-seq S] [--bucket K]\n";
   std::exit(2);
 }
@@ -91,8 +92,9 @@ options parse_args(int argc, char** argv) {
       usage(e.what());
     }
   }
-  if (o.precision != "fp16" && o.precision != "bf16" && o.precision != "fp32")
-    usage("--precision is fp16, bf16 or fp32");
+  if (o.precision != "fp16" && o.precision != "bf16" && o.precision != "int8" &&
+      o.precision != "fp32")
+    usage("--precision is fp16, bf16, int8 or fp32");
   if (o.threads == 0 || o.max_batch == 0 || o.max_seq == 0 || o.bucket == 0)
     usage("--threads, --max-batch, --max-seq and --bucket must be positive");
   return o;
@@ -202,6 +204,7 @@ int main(int argc, char** argv) {
   try {
     if (o.precision == "fp16") return serve<bc1s::half>(o);
     if (o.precision == "bf16") return serve<bc1s::bf16>(o);
+    if (o.precision == "int8") return serve<bc1s::qint8>(o);
     return serve<float>(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bc1s_peer: %s\n", e.what());

@@ -75,7 +75,7 @@ import models  # noqa: E402  (bench/peers/models.py)
 # BC1S_BUILTIN runs only where this bc1s_peer accepts it (bc1s_accepts, a dry run at startup):
 # it is left out of the default engine list elsewhere, so adding an engine is one line here (and
 # a colour in ENGINE_STYLE), before or after bc1s_peer learns the precision.
-BC1S_ENGINES = {"bc1s-fp16": "fp16", "bc1s-fp32": "fp32", "bc1s-bf16": "bf16"}
+BC1S_ENGINES = {"bc1s-fp16": "fp16", "bc1s-fp32": "fp32", "bc1s-bf16": "bf16", "bc1s-int8": "int8"}
 BC1S_BUILTIN = ("fp16", "fp32")
 # The peers (bench/peers/peer_worker.py): engine -> the prepared file it loads (models.py).
 PEER_MODELS = {"onnxruntime-fp32": models.ONNX_FP32, "onnxruntime-int8": models.ONNX_INT8,
@@ -84,7 +84,7 @@ PEER_MODELS = {"onnxruntime-fp32": models.ONNX_FP32, "onnxruntime-int8": models.
 PEERS = tuple(PEER_MODELS)
 ENGINES = (*BC1S_ENGINES, *PEERS)  # also the order of the tables' columns
 REFERENCE_ORDER = ("pytorch-fp32", "onnxruntime-fp32", "openvino-fp32", "bc1s-fp32",
-                   "bc1s-fp16", "bc1s-bf16", "openvino-bf16", "onnxruntime-int8")
+                   "bc1s-fp16", "bc1s-bf16", "openvino-bf16", "bc1s-int8", "onnxruntime-int8")
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 FULL_SHAPES = [(1, s) for s in (8, 16, 32, 64, 128, 256, 512)] + [(8, 128)]
@@ -489,6 +489,7 @@ def machine_info(args, manifest: dict) -> dict:
 
 ENGINE_STYLE = {"bc1s-fp16": ("tab:red", "o", "-"), "bc1s-fp32": ("tab:orange", "s", "-"),
                 "bc1s-bf16": ("tab:pink", "h", "-"),
+                "bc1s-int8": ("tab:olive", "D", "-"),
                 "onnxruntime-fp32": ("tab:blue", "^", "--"),
                 "onnxruntime-int8": ("tab:cyan", "v", "--"),
                 "openvino-fp32": ("tab:purple", "P", "-."),

@@ -26,8 +26,8 @@ run threadsx "$CLASSIFY" "${MODEL[@]}" --threads two
 expect_error threadsx 2 "--threads" "'two'"
 run maxlen "$CLASSIFY" "${MODEL[@]}" --max-length 513
 expect_error maxlen 2 "--max-length" "'513'"
-run precision "$CLASSIFY" "${MODEL[@]}" --precision int8
-expect_error precision 2 "--precision" "'int8'"
+run precision "$CLASSIFY" "${MODEL[@]}" --precision int4
+expect_error precision 2 "--precision" "'int4'"
 run nomodel "$CLASSIFY" --threads 2
 expect_error nomodel 2 "--model"
 run novalue "$CLASSIFY" "${MODEL[@]}" --input

@@ -17,6 +17,7 @@ namespace {
 using bc1s::bf16;
 using bc1s::dyn;
 using bc1s::half;
+using bc1s::qint8;
 
 template <class T>
 using dyn_layout = bc1s::layout_bc1s<T, bc1s::extents<dyn, dyn, dyn>>;
@@ -36,6 +37,18 @@ std::vector<float> random_vector(std::size_t n, unsigned seed, float scale) {
 template <class T>
 float round_to(float x) {
   return bc1s::to_float(bc1s::from_float<T>(x));
+}
+
+// The stored weight W'[m][k]: rounded to WT here, independently of the packing; for int8 the
+// packed value (its quantisation is checked on its own, QuantisedWeightsMatchAnIndependentRounding).
+template <class WT, class W>
+double stored_weight(const W& packed, const std::vector<float>& w, std::size_t m, std::size_t k,
+                     std::size_t cin) {
+  if constexpr (std::is_same_v<WT, qint8>) {
+    return packed.at(m, k);
+  } else {
+    return round_to<WT>(w[m * cin + k]);
+  }
 }
 
 enum class mode { bias, gelu, residual };
@@ -73,22 +86,36 @@ void check(const shape& sh, mode md, std::size_t threads) {
       break;
   }
 
-  double max_abs = 0, max_ref = 0, max_sum_abs = 0;
+  // int8: the activations of position s are quantised with step max_k |x[k][s]| / 127, so each
+  // is within half a step, and output (m, s) within sum_k |W'[m][k]| * max_k |x[k][s]| / 254
+  // (times GELU's largest slope, 1.13, after GELU). max_quant_excess: the largest error beyond
+  // that bound.
+  double max_abs = 0, max_ref = 0, max_sum_abs = 0, max_quant_excess = -1;
   for (std::size_t b = 0; b < sh.B; ++b) {
     for (std::size_t m = 0; m < sh.cout; ++m) {
+      double w_abs = 0;
+      for (std::size_t k = 0; k < sh.cin; ++k)
+        w_abs += std::abs(stored_weight<WT>(packed, w, m, k, sh.cin));
       for (std::size_t s = 0; s < sh.S; ++s) {
-        double acc = bias[m], sum_abs = 0;
+        double acc = bias[m], sum_abs = 0, x_max = 0;
         for (std::size_t k = 0; k < sh.cin; ++k) {
-          const double term =
-              double(round_to<WT>(w[m * sh.cin + k])) * double(bc1s::to_float(in(b, k, s)));
+          const double xk = double(bc1s::to_float(in(b, k, s)));
+          const double term = stored_weight<WT>(packed, w, m, k, sh.cin) * xk;
           acc += term;
           sum_abs += std::abs(term);
+          x_max = std::max(x_max, std::abs(xk));
         }
         max_sum_abs = std::max(max_sum_abs, sum_abs);
         if (md == mode::gelu) acc = 0.5 * acc * (1.0 + std::erf(acc / std::sqrt(2.0)));
         if (md == mode::residual) acc += double(bc1s::to_float(res(b, m, s)));
         const double got = bc1s::to_float(out(b, m, s));
-        max_abs = std::max(max_abs, std::abs(got - acc));
+        const double err = std::abs(got - acc);
+        if constexpr (std::is_same_v<WT, qint8>) {
+          const double bound = w_abs * x_max / 254.0 * (md == mode::gelu ? 1.13 : 1.0);
+          max_quant_excess = std::max(max_quant_excess, err - bound);
+        } else {
+          max_abs = std::max(max_abs, err);
+        }
         max_ref = std::max(max_ref, std::abs(acc));
       }
       for (std::size_t s = sh.S; s < out.mapping().padded_s(); ++s) {
@@ -118,11 +145,13 @@ void check(const shape& sh, mode md, std::size_t threads) {
   } else if (amx) {
     tol += 3 * std::ldexp(1.0, -16) * max_sum_abs;
   }
+  if constexpr (std::is_same_v<WT, qint8>) max_abs = std::max(0.0, max_quant_excess);
   std::printf(
       "conv1x1 %s weights, %s acts, B=%zu Cout=%zu Cin=%zu S=%zu mode=%d threads=%zu%s: "
-      "max abs err %.3g (max |ref| %.3g, tol %.3g)\n",
+      "max abs err %.3g (max |ref| %.3g, tol %.3g)%s\n",
       bc1s::weight_storage<WT>::name, bc1s::weight_storage<AT>::name, sh.B, sh.cout, sh.cin, sh.S,
-      int(md), threads, amx ? " (amx)" : "", max_abs, max_ref, tol);
+      int(md), threads, amx ? " (amx)" : "", max_abs, max_ref, tol,
+      std::is_same_v<WT, qint8> ? " beyond the quantisation bound" : "");
   EXPECT_LE(max_abs, tol);
 }
 
@@ -164,6 +193,11 @@ TEST_P(Conv1x1Shapes, Bf16WeightsFmaPathMatchesReference) {
   amx_off off;
   check<bf16, float>(GetParam(), mode::bias, 1);
   check<bf16, float>(GetParam(), mode::residual, 2);
+}
+TEST_P(Conv1x1Shapes, Int8WeightsMatchReference) {
+  check<qint8, float>(GetParam(), mode::bias, 1);
+  check<qint8, half>(GetParam(), mode::gelu, 2);
+  check<qint8, float>(GetParam(), mode::residual, 2);
 }
 TEST_P(Conv1x1Shapes, Fp32WeightsGeluTwoThreadsMatchesReference) {
   check<float, float>(GetParam(), mode::gelu, 2);
@@ -208,6 +242,26 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv1x1Shapes,
                                            shape{1, 200, 3072, 96},
                                            // Too wide to pack: straight from the rows.
                                            shape{1, 3, 22000, 40}));
+
+// int8 weights: per output channel, scale = max_k |W[m][k]| / 127 and q = W / scale rounded to
+// the nearest integer (ties here are measure-zero for random floats), recomputed in double.
+TEST(Conv1x1, QuantisedWeightsMatchAnIndependentRounding) {
+  const std::size_t cout = 70, cin = 45;
+  auto w = random_vector(cout * cin, 11, 0.3f);
+  for (std::size_t k = 0; k < cin; ++k) w[5 * cin + k] = 0.0f;  // an all-zero row
+  const bc1s::conv1x1_weights<qint8> packed(cout, cin, w, {});
+  for (std::size_t m = 0; m < cout; ++m) {
+    double amax = 0;
+    for (std::size_t k = 0; k < cin; ++k) amax = std::max(amax, std::abs(double(w[m * cin + k])));
+    const double scale = amax / 127.0;
+    for (std::size_t k = 0; k < cin; ++k) {
+      const double q = amax > 0 ? std::round(double(w[m * cin + k]) / scale) : 0.0;
+      ASSERT_NEAR(packed.at(m, k), q * scale, 1e-6 * amax + 1e-30) << m << ", " << k;
+      ASSERT_LE(std::abs(packed.at(m, k) - w[m * cin + k]), scale / 2 * (1 + 1e-5) + 1e-30);
+    }
+  }
+  EXPECT_EQ(packed.bytes(), 3u * 32u * 48u);  // 3 panels of 32 rows, cin rounded up to 48
+}
 
 // Weights packed into a shared weight_arena: the same packing as on their own, both weights
 // side by side in the arena, and the arena sized by arena_bytes exactly.

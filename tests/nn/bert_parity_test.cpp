@@ -111,6 +111,10 @@ TEST(BertParity, SmallFp16MatchesTransformers) {
 TEST(BertParity, SmallBf16MatchesTransformers) {
   for (const char* c : kSmallCases) small_case<bc1s::bf16>(c, 32.0, 32.0);
 }
+// int8: 12 dB below bf16 (see distilbert_parity_test).
+TEST(BertParity, SmallInt8MatchesTransformers) {
+  for (const char* c : kSmallCases) small_case<bc1s::qint8>(c, 20.0, 20.0);
+}
 
 std::string minilm_dir() {
   if (const char* e = std::getenv("BC1S_MINILM_DIR"); e != nullptr && *e != '\0') return e;
@@ -169,6 +173,10 @@ TEST(BertParity, MiniLmFp16MatchesSentenceTransformers) {
 // The bar for bf16 on real weights: every embedding within cosine 0.999 of the reference.
 TEST(BertParity, MiniLmBf16MatchesSentenceTransformers) {
   minilm_parity<bc1s::bf16>(32.0, 0.999);
+}
+// The bar for int8 on real weights: every embedding within cosine 0.99.
+TEST(BertParity, MiniLmInt8MatchesSentenceTransformers) {
+  minilm_parity<bc1s::qint8>(20.0, 0.99);
 }
 
 }  // namespace

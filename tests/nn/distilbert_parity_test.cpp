@@ -132,6 +132,27 @@ TEST(DistilBertParity, BaseBf16MatchesHuggingFace) {
     EXPECT_GE(r.prob_psnr, 42.0) << c;
   }
 }
+// int8: weights with 8 bits per output channel, activations quantised per position to 8 bits
+// (step max|x| / 127): each product's relative error is up to about 2^-7 of the largest term,
+// 12 dB above bf16's 2^-9: 42 - 12 = 30 dB.
+TEST(DistilBertParity, SmallInt8MatchesHuggingFace) {
+  for (const char* c : kSmallCases) {
+    const auto r = run_case<small_config, bc1s::qint8>("small", c);
+    if (r.hidden_psnr >= 0) {
+      EXPECT_GE(r.hidden_psnr, 30.0) << c;
+    }
+    EXPECT_GE(r.prob_psnr, 30.0) << c;
+  }
+}
+TEST(DistilBertParity, BaseInt8MatchesHuggingFace) {
+  for (const char* c : kBaseCases) {
+    const auto r = run_case<bc1s::nn::distilbert_base, bc1s::qint8>("base", c);
+    if (r.hidden_psnr >= 0) {
+      EXPECT_GE(r.hidden_psnr, 30.0) << c;
+    }
+    EXPECT_GE(r.prob_psnr, 30.0) << c;
+  }
+}
 TEST(DistilBertParity, BaseFp32MatchesHuggingFace) {
   for (const char* c : kBaseCases) {
     const auto r = run_case<bc1s::nn::distilbert_base, float>("base", c);

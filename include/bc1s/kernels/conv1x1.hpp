@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstddef>
 #include <cstring>
@@ -44,7 +45,7 @@
 #include "bc1s/core/tensor.hpp"
 #include "bc1s/kernels/checks.hpp"
 #include "bc1s/kernels/conv1x1_amx.hpp"
-#include "bc1s/kernels/conv1x1_bf16.hpp"
+#include "bc1s/kernels/conv1x1_dot.hpp"
 #include "bc1s/kernels/gelu.hpp"
 #include "bc1s/kernels/weight_storage.hpp"
 #include "bc1s/runtime/thread_pool.hpp"
@@ -119,13 +120,15 @@ inline conv1x1_pack_buffer& conv1x1_thread_buffer() noexcept {
 inline std::atomic<std::uint64_t> conv1x1_calls{0};
 }  // namespace detail
 
-// Packed conv1x1 weights, storage WT (float, half or bf16: see weight_storage.hpp), with static
-// or dynamic channel counts.
+// Packed conv1x1 weights, storage WT (float, half, bf16 or qint8: see weight_storage.hpp), with
+// static or dynamic channel counts.
 template <class WT, std::size_t Cout = dyn, std::size_t Cin = dyn>
 class conv1x1_weights {
-  static_assert(is_weight_storage_v<WT>,
-                "bc1s::conv1x1_weights: expected float, bc1s::half or bc1s::bf16 weight storage; "
-                "other types have no weight_storage traits");
+  static_assert(
+      is_weight_storage_v<WT>,
+      "bc1s::conv1x1_weights: expected float, bc1s::half, bc1s::bf16 or bc1s::qint8 weight "
+      "storage; "
+      "other types have no weight_storage traits");
 
  public:
   using storage_type = WT;
@@ -148,12 +151,18 @@ class conv1x1_weights {
   // What packing a cout x cin weight takes of a weight_arena.
   static constexpr std::size_t arena_bytes(std::size_t cout, std::size_t cin) noexcept {
     const std::size_t rows = (cout + kPanelRows - 1) / kPanelRows * kPanelRows;
-    return weight_arena::piece_bytes<WT>(rows * panel_cin(cin)) +
-           weight_arena::piece_bytes<float>(rows);
+    std::size_t bytes = weight_arena::piece_bytes<WT>(rows * panel_cin(cin)) +
+                        weight_arena::piece_bytes<float>(rows);
+    if constexpr (kQuantized) {
+      bytes += weight_arena::piece_bytes<float>(rows) +
+               weight_arena::piece_bytes<std::int32_t>(rows * offset_groups(cin));
+    }
+    return bytes;
   }
-  // Input channels a panel holds: cin, rounded up to even for pair panels (weight_storage).
+  // Input channels a panel holds: cin, rounded up to a multiple of the input channels that share
+  // a lane (weight_storage<WT>::lane_k: 2 for bf16, 4 for int8).
   static constexpr std::size_t panel_cin(std::size_t cin) noexcept {
-    return weight_storage<WT>::pair_panels ? (cin + 1) / 2 * 2 : cin;
+    return (cin + kLaneK - 1) / kLaneK * kLaneK;
   }
 
   std::size_t cout() const noexcept { return Cout == dyn ? cout_ : Cout; }
@@ -165,12 +174,23 @@ class conv1x1_weights {
   const float* bias() const noexcept { return bias_.get(); }
   // The kPanelRows biases of panel p.
   const float* panel_bias(std::size_t p) const noexcept { return bias_.get() + p * kPanelRows; }
+  // Quantised storage: the kPanelRows scales of panel p (W[m][k] = q * scale[m]) and offsets
+  // [group a of kOffsetGroupK input channels][kPanelRows]: 128 * sum over the group of q[m][k],
+  // what unsigned activations add to each group's int32 sums (conv1x1_dot.hpp).
+  const float* panel_scales(std::size_t p) const noexcept { return scales_.get() + p * kPanelRows; }
+  const std::int32_t* panel_offsets(std::size_t p) const noexcept {
+    return offsets_.get() + p * offset_groups(cin()) * kPanelRows;
+  }
   std::size_t bytes() const noexcept {
     return num_panels() * panel_cin(cin()) * kPanelRows * sizeof(WT);
   }
   // The weight W[m][k] back as float (tests).
   float at(std::size_t m, std::size_t k) const noexcept {
-    return to_float(packed_[index(m, k, cin())]);
+    if constexpr (kQuantized) {
+      return static_cast<float>(packed_[index(m, k, cin())].q) * scales_[m];
+    } else {
+      return to_float(packed_[index(m, k, cin())]);
+    }
   }
 
  private:
@@ -196,24 +216,48 @@ class conv1x1_weights {
     }
     const std::size_t panels = num_panels();
     packed_ = take<WT>(arena, panels * panel_cin(cin) * kPanelRows);  // zeros
-    for (std::size_t m = 0; m < cout; ++m) {
-      for (std::size_t k = 0; k < cin; ++k)
-        packed_[index(m, k, cin)] = from_float<WT>(w[m * cin + k]);
+    if constexpr (kQuantized) {
+      // Symmetric per output channel: scale = max_k |W[m][k]| / 127, q = W / scale rounded to
+      // nearest even; offsets for the unsigned activations (conv1x1_dot.hpp).
+      const std::size_t groups = offset_groups(cin);
+      scales_ = take<float>(arena, panels * kPanelRows);
+      offsets_ = take<std::int32_t>(arena, panels * kPanelRows * groups);
+      for (std::size_t m = 0; m < cout; ++m) {
+        float amax = 0;
+        for (std::size_t k = 0; k < cin; ++k) amax = std::max(amax, std::abs(w[m * cin + k]));
+        const float scale = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+        const std::size_t p = m / kPanelRows, r = m % kPanelRows;
+        for (std::size_t k = 0; k < cin; ++k) {
+          const long q = std::clamp(std::lrint(w[m * cin + k] * inv), -127L, 127L);
+          packed_[index(m, k, cin)].q = static_cast<std::int8_t>(q);
+          offsets_[(p * groups + k / kOffsetGroupK) * kPanelRows + r] +=
+              128 * static_cast<std::int32_t>(q);
+        }
+        scales_[m] = scale;
+      }
+    } else {
+      for (std::size_t m = 0; m < cout; ++m) {
+        for (std::size_t k = 0; k < cin; ++k)
+          packed_[index(m, k, cin)] = from_float<WT>(w[m * cin + k]);
+      }
     }
     bias_ = take<float>(arena, panels * kPanelRows);
     for (std::size_t m = 0; m < cout && !bias.empty(); ++m) bias_[m] = bias[m];
   }
+  static constexpr bool kQuantized = weight_storage<WT>::quantized;
+  static constexpr std::size_t kLaneK = weight_storage<WT>::lane_k;
+  // Input channels per activation scale of the int8 kernels.
+  static constexpr std::size_t kOffsetGroupK = detail::dot::int8_dot::kGroupK;
+  static constexpr std::size_t offset_groups(std::size_t cin) noexcept {
+    return kQuantized ? (cin + kOffsetGroupK - 1) / kOffsetGroupK : 0;
+  }
 
-  // Where W[m][k] lies: panel m / P, then k-major rows of P weights, or for pair panels rows of
-  // P pairs (k rounded down to even, k + 1) of the P output channels.
+  // Where W[m][k] lies: panel m / P, then rows of P lanes, each lane the kLaneK input channels
+  // k - k % kLaneK .. of one output channel (kLaneK = 1: k-major rows of P weights).
   static constexpr std::size_t index(std::size_t m, std::size_t k, std::size_t cin) noexcept {
     const std::size_t p = m / kPanelRows, r = m % kPanelRows;
-    const std::size_t base = p * panel_cin(cin) * kPanelRows;
-    if constexpr (weight_storage<WT>::pair_panels) {
-      return base + (k / 2) * 2 * kPanelRows + 2 * r + k % 2;
-    } else {
-      return base + k * kPanelRows + r;
-    }
+    return p * panel_cin(cin) * kPanelRows + (k / kLaneK) * kLaneK * kPanelRows + kLaneK * r +
+           k % kLaneK;
   }
   template <class T>
   static std::shared_ptr<T[]> take(weight_arena* arena, std::size_t n) {
@@ -225,6 +269,8 @@ class conv1x1_weights {
   std::size_t cin_ = Cin == dyn ? 0 : Cin;
   std::shared_ptr<WT[]> packed_;  // immutable once packed: copies share it
   std::shared_ptr<float[]> bias_;
+  std::shared_ptr<float[]> scales_;          // quantised storage only
+  std::shared_ptr<std::int32_t[]> offsets_;  // quantised storage only
 };
 
 template <class X>
@@ -360,32 +406,40 @@ void conv1x1_check(const W& w, const VX& x, const VY& y, const Epi& epilogue) {
   }
 }
 
+// The fused epilogue of one finished tile of panel p, for output y (Cout = cout): the value of
+// output channel p * kPanelRows + r at column s0 + n is tile[r * RS + n * CS] (RS = 1, CS =
+// kPanelRows: the FMA and dot paths' [column][channel] tiles; RS = 16, CS = 1: the AMX path's rows
+// of 16 positions). GELU if asked, then the store, with the residual added if asked. GELU runs
+// over the first `count` floats of the tile (a multiple of the vector width).
+template <std::size_t RS, std::size_t CS, class OT, class VY, class Epi>
+void store_tile(std::size_t cout, const VY& y, const Epi& epilogue, std::size_t b, std::size_t p,
+                std::size_t s0, std::size_t cols, std::size_t count, float* tile) {
+  const std::size_t m0 = p * kPanelRows, nrows = std::min(kPanelRows, cout - m0);
+  if constexpr (std::is_same_v<Epi, epi::gelu>) {
+    for (std::size_t i = 0; i < count; i += simd::kFloatLanes) {
+      simd::gelu(simd::fbatch::load_aligned(tile + i)).store_aligned(tile + i);
+    }
+  }
+  for (std::size_t r = 0; r < nrows; ++r) {
+    auto* dst = y.row(b, m0 + r) + s0;
+    const float* v = tile + r * RS;
+    if constexpr (is_residual_epi_v<Epi>) {
+      const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
+      for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(v[n * CS] + to_float(res[n]));
+    } else {
+      for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(v[n * CS]);
+    }
+  }
+}
+
 #if BC1S_HAS_AMX
-// The AMX path's epilogue for output y (Cout = cout): finish(b, p, s0, cols, rows) gets panel p's
-// tile as rows of output channels ([channel][16 positions]), so each output row is one
-// contiguous run.
+// The AMX path's epilogue: finish(b, p, s0, cols, rows) gets panel p's tile as rows of output
+// channels ([channel][16 positions]), so each output row is one contiguous run.
 template <class OT, class VY, class Epi>
 auto amx_finish_rows(std::size_t cout, const VY& y, const Epi& epilogue) {
   return [cout, y, &epilogue](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols,
                               float* rows) {
-    constexpr std::size_t P = kPanelRows;
-    const std::size_t m0 = p * P, nrows = std::min(P, cout - m0);
-    constexpr std::size_t kCols = amx::kRows;
-    if constexpr (std::is_same_v<Epi, epi::gelu>) {
-      for (std::size_t i = 0; i < nrows * kCols; i += simd::kFloatLanes) {
-        simd::gelu(simd::fbatch::load_aligned(rows + i)).store_aligned(rows + i);
-      }
-    }
-    for (std::size_t r = 0; r < nrows; ++r) {
-      auto* dst = y.row(b, m0 + r) + s0;
-      const float* v = rows + r * kCols;
-      if constexpr (is_residual_epi_v<Epi>) {
-        const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
-        for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(v[n] + to_float(res[n]));
-      } else {
-        for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(v[n]);
-      }
-    }
+    store_tile<amx::kRows, 1, OT>(cout, y, epilogue, b, p, s0, cols, kPanelRows * amx::kRows, rows);
   };
 }
 #endif
@@ -443,13 +497,7 @@ void conv1x1_fma(const W& w, const VX& x, std::size_t threads, RunTasks&& run_ta
   // whatever the thread count.
   const std::size_t nblocks = (total_tiles + max_tiles - 1) / max_tiles;
   const std::size_t nchunks = (cin + kKChunk - 1) / kKChunk;
-  // Panel ranges per block: about kTasksPerThread tasks per thread, a multiple of the thread count
-  // where the panels allow (equal tasks then end together).
-  std::size_t ranges = 1;
-  if (threads > 1) {
-    ranges = std::min(panels, (threads * kTasksPerThread + nblocks - 1) / nblocks);
-    while (ranges < panels && (nblocks * ranges) % threads != 0) ++ranges;
-  }
+  const panel_split split(panels, nblocks, threads, kTasksPerThread);
   const std::uint64_t call = conv1x1_calls.fetch_add(1, std::memory_order_relaxed) + 1;
 
   // Small fp32 inputs are read in place (see kDirectMaxBytes).
@@ -542,9 +590,9 @@ void conv1x1_fma(const W& w, const VX& x, std::size_t threads, RunTasks&& run_ta
       }
     }
   };
-  run_tasks(nblocks * ranges, [&](std::size_t t) {
-    const std::size_t blk = t / ranges, r = t % ranges;
-    run_block(blk, panels * r / ranges, panels * (r + 1) / ranges);
+  run_tasks(split.tasks(), [&](std::size_t t) {
+    const auto [blk, p0, p1] = split(t);
+    run_block(blk, p0, p1);
   });
 }
 
@@ -561,26 +609,9 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   const std::size_t cout = w.cout();
   const std::size_t threads = pool == nullptr ? 1 : pool->size();
 
-  // The epilogue of one tile (columns s0 .. s0+cols of panel p, batch b): GELU if asked, then
-  // the transpose into the output rows, with the residual added if asked.
+  // The epilogue of one tile (columns s0 .. s0+cols of panel p, batch b; [column][channel]).
   auto finish = [&](std::size_t b, std::size_t p, std::size_t s0, std::size_t cols, float* tile) {
-    const std::size_t m0 = p * P, rows = std::min(P, cout - m0);
-    if constexpr (std::is_same_v<Epi, epi::gelu>) {
-      for (std::size_t i = 0; i < cols * P; i += simd::kFloatLanes) {
-        simd::gelu(simd::fbatch::load_aligned(tile + i)).store_aligned(tile + i);
-      }
-    }
-    for (std::size_t r = 0; r < rows; ++r) {
-      auto* dst = y.row(b, m0 + r) + s0;
-      if constexpr (detail::is_residual_epi_v<Epi>) {
-        const auto* res = as_view(epilogue.view).row(b, m0 + r) + s0;
-        for (std::size_t n = 0; n < cols; ++n) {
-          dst[n] = from_float<OT>(tile[n * P + r] + to_float(res[n]));
-        }
-      } else {
-        for (std::size_t n = 0; n < cols; ++n) dst[n] = from_float<OT>(tile[n * P + r]);
-      }
-    }
+    store_tile<1, P, OT>(cout, y, epilogue, b, p, s0, cols, cols * P, tile);
   };
   auto run_tasks = task_runner(pool);
 
@@ -596,9 +627,9 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   }
 #endif
 
-  if constexpr (weight_storage<WT>::pair_panels) {
-    // bf16 pair panels: one dot product per pair of input channels (conv1x1_bf16.hpp).
-    bf16dp::conv1x1<P, NR, AT>(w, x, threads, kTasksPerThread, run_tasks, finish);
+  if constexpr (weight_storage<WT>::lane_k > 1) {
+    // bf16 and int8 panels: one dot product per lane of input channels (conv1x1_dot.hpp).
+    dot::conv1x1<P, NR, AT>(w, x, threads, kTasksPerThread, run_tasks, finish);
   } else {
     conv1x1_fma<AT>(w, x, threads, run_tasks, finish);
   }

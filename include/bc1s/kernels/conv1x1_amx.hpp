@@ -472,16 +472,11 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
   });
 
   const std::size_t nblocks = (total_tiles + kMaxBlockTiles - 1) / kMaxBlockTiles;
-  std::size_t ranges = 1;
-  if (threads > 1) {
-    ranges = std::min(panels, (threads * tasks_per_thread + nblocks - 1) / nblocks);
-    while (ranges < panels && (nblocks * ranges) % threads != 0) ++ranges;
-  }
+  const panel_split split(panels, nblocks, threads, tasks_per_thread);
   float* partials = per_thread_scratch<struct partial_tag, float>(threads, kPartialFloats);
-  run_tasks(nblocks * ranges, [&](std::size_t task, std::size_t tid) {
+  run_tasks(split.tasks(), [&](std::size_t task, std::size_t tid) {
     float* part = partials + tid * kPartialFloats;
-    const std::size_t blk = task / ranges, r = task % ranges;
-    const std::size_t p0 = panels * r / ranges, p1 = panels * (r + 1) / ranges;
+    const auto [blk, p0, p1] = split(task);
     const std::size_t t0 = total_tiles * blk / nblocks, nt = total_tiles * (blk + 1) / nblocks - t0;
     simd::amx_scope scope;
     constexpr std::size_t kTileFloats = kRows * 2 * kGroup;

@@ -2,7 +2,9 @@
 // with or without the running thread's index) and per-thread scratch owned by the calling thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 
@@ -31,6 +33,33 @@ inline auto task_runner(runtime::thread_pool* pool) {
     }
   };
 }
+
+// How a conv1x1 call's work is cut into tasks: `blocks` blocks of columns times `ranges` ranges
+// of output panels. About tasks_per_thread tasks per thread, taken dynamically (a thread the OS
+// preempts then delays one small task, not half of the work), and a multiple of the thread count
+// where the panels allow (equal tasks then end together). Task t: block t / ranges, panels
+// [p0, p1).
+struct panel_split {
+  struct part {
+    std::size_t block, p0, p1;
+  };
+  panel_split(std::size_t panels, std::size_t blocks, std::size_t threads,
+              std::size_t tasks_per_thread) noexcept
+      : panels_(panels), blocks_(blocks) {
+    if (threads > 1) {
+      ranges_ = std::min(panels, (threads * tasks_per_thread + blocks - 1) / blocks);
+      while (ranges_ < panels && (blocks * ranges_) % threads != 0) ++ranges_;
+    }
+  }
+  std::size_t tasks() const noexcept { return blocks_ * ranges_; }
+  part operator()(std::size_t task) const noexcept {
+    const std::size_t r = task % ranges_;
+    return {task / ranges_, panels_ * r / ranges_, panels_ * (r + 1) / ranges_};
+  }
+
+ private:
+  std::size_t panels_, blocks_, ranges_ = 1;
+};
 
 // A grow-only buffer of n T of the calling thread, one per Tag: grown when a call needs more
 // (the first call at the largest shape allocates; later ones reuse it).

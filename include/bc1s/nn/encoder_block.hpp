@@ -80,9 +80,17 @@ class encoder_block {
 
   using buffers = encoder_buffers<Config>;
 
-  static constexpr std::size_t kArenaBytes = 4 * conv1x1_weights<WT, C, C>::arena_bytes(C, C) +
-                                             conv1x1_weights<WT, F, C>::arena_bytes(F, C) +
-                                             conv1x1_weights<WT, C, F>::arena_bytes(C, F);
+  // The storage of each of the block's Linears (weight_storage<WT>::layers: WT everywhere but
+  // where a precision keeps a layer wider).
+  using layers = typename weight_storage<WT>::layers;
+  using qkv_weights = conv1x1_weights<typename layers::qkv, C, C>;
+  using out_weights = conv1x1_weights<typename layers::out_proj, C, C>;
+  using ffn_in_weights = conv1x1_weights<typename layers::ffn_in, F, C>;
+  using ffn_out_weights = conv1x1_weights<typename layers::ffn_out, C, F>;
+
+  static constexpr std::size_t kArenaBytes =
+      3 * qkv_weights::arena_bytes(C, C) + out_weights::arena_bytes(C, C) +
+      ffn_in_weights::arena_bytes(F, C) + ffn_out_weights::arena_bytes(C, F);
 
   // get(name, shape) -> std::vector<float>, Hugging Face names of one layer.
   template <class Get>
@@ -93,19 +101,19 @@ class encoder_block {
     // The six weights side by side, in the order forward() streams them, in one block.
     weight_arena arena(kArenaBytes);
     auto [wq, bq] = lin(n.q, C, C);
-    wq_ = conv1x1_weights<WT, C, C>(C, C, wq, bq, arena);
+    wq_ = qkv_weights(C, C, wq, bq, arena);
     auto [wk, bk] = lin(n.k, C, C);
-    wk_ = conv1x1_weights<WT, C, C>(C, C, wk, bk, arena);
+    wk_ = qkv_weights(C, C, wk, bk, arena);
     auto [wv, bv] = lin(n.v, C, C);
-    wv_ = conv1x1_weights<WT, C, C>(C, C, wv, bv, arena);
+    wv_ = qkv_weights(C, C, wv, bv, arena);
     auto [wo, bo] = lin(n.out, C, C);
-    wo_ = conv1x1_weights<WT, C, C>(C, C, wo, bo, arena);
+    wo_ = out_weights(C, C, wo, bo, arena);
     sa_gamma_ = get(n.attn_norm + ".weight", {C});
     sa_beta_ = get(n.attn_norm + ".bias", {C});
     auto [w1, b1] = lin(n.ffn_in, F, C);
-    w1_ = conv1x1_weights<WT, F, C>(F, C, w1, b1, arena);
+    w1_ = ffn_in_weights(F, C, w1, b1, arena);
     auto [w2, b2] = lin(n.ffn_out, C, F);
-    w2_ = conv1x1_weights<WT, C, F>(C, F, w2, b2, arena);
+    w2_ = ffn_out_weights(C, F, w2, b2, arena);
     out_gamma_ = get(n.out_norm + ".weight", {C});
     out_beta_ = get(n.out_norm + ".bias", {C});
   }
@@ -156,9 +164,10 @@ class encoder_block {
   }
 
  private:
-  conv1x1_weights<WT, C, C> wq_, wk_, wv_, wo_;
-  conv1x1_weights<WT, F, C> w1_;
-  conv1x1_weights<WT, C, F> w2_;
+  qkv_weights wq_, wk_, wv_;
+  out_weights wo_;
+  ffn_in_weights w1_;
+  ffn_out_weights w2_;
   std::vector<float> sa_gamma_, sa_beta_, out_gamma_, out_beta_;
 };
 
