@@ -18,6 +18,19 @@ extern "C" char* openblas_get_corename(void);
 
 namespace {
 
+// The product the conv1x1 path for weights WT and `columns` columns runs on, and how many of
+// them per multiplication (the limit peak_frac is measured against).
+template <class WT>
+std::pair<bc1s::runtime::product, double> path_product(std::size_t columns) {
+  using bc1s::runtime::product;
+  if (bc1s::conv1x1_uses_amx<WT>(columns)) {
+    return {product::amx_bf16, std::is_same_v<WT, bc1s::half> ? 3.0 : 1.0};
+  }
+  if constexpr (std::is_same_v<WT, bc1s::bf16>) return {product::bf16_dot, 1.0};
+  if constexpr (std::is_same_v<WT, bc1s::qint8>) return {product::int8_dot, 1.0};
+  return {product::fma, 1.0};
+}
+
 using act_layout = bc1s::layout_bc1s<float, bc1s::extents<bc1s::dyn, bc1s::dyn, bc1s::dyn>>;
 
 std::vector<float> random_vector(std::size_t n, unsigned seed) {
@@ -48,7 +61,8 @@ void BM_conv1x1(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  bc1s::bench::report_flops(state, 2.0 * double(B * S * cout * cin), threads);
+  const auto [prod, per] = path_product<WT>(B * S);
+  bc1s::bench::report_flops(state, 2.0 * double(B * S * cout * cin), threads, prod, per);
   state.counters["weight_MB"] = double(packed.bytes()) * 1e-6;
 }
 
@@ -81,7 +95,8 @@ void BM_conv1x1_cold(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  bc1s::bench::report_flops(state, 2.0 * double(B * S * cout * cin), threads);
+  const auto [prod, per] = path_product<WT>(B * S);
+  bc1s::bench::report_flops(state, 2.0 * double(B * S * cout * cin), threads, prod, per);
   state.counters["weight_GBps"] = benchmark::Counter(double(packed[0].bytes()) * 1e-9,
                                                      benchmark::Counter::kIsIterationInvariantRate);
 }

@@ -1,14 +1,27 @@
-// The machine's FMA peak, measured: a register-resident FMA loop on every thread at once, in the
-// same process and with the same instruction set as the kernels being compared with it.
+// The machine's peaks, measured: a register-resident loop of one product instruction on every
+// thread at once, in the same process and with the same instruction set as the kernels compared
+// with it. One per product a conv1x1 path runs on:
+// - fma: fp32 FMA (2 FLOP per lane), the fp32 and fp16 weights' vector paths;
+// - bf16_dot: AVX512-BF16 VDPBF16PS (2 products per lane, 4 FLOP), the bf16 vector path;
+// - int8_dot: AVX512-VNNI VPDPBUSD (4 byte products per lane, 8 OP), the int8 vector path;
+// - amx_bf16: AMX TDPBF16PS (16 x 16 x 32 products, 16384 FLOP), the bf16 tile paths (fp16
+//   weights run three of them per product: a third of it is their limit).
+// Where the build lacks an instruction, its path runs on FMAs and the FMA peak is returned.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "bc1s/simd/amx.hpp"
 #include "bc1s/simd/arch.hpp"
+
+#if (defined(__AVX512BF16__) || defined(__AVX512VNNI__)) && defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace bc1s::runtime {
 
@@ -22,23 +35,103 @@ inline double fma_loop(std::size_t iters) {
   for (std::size_t it = 0; it < iters; ++it) {
 #pragma GCC unroll 12
     for (int i = 0; i < 12; ++i) acc[i] = xsimd::fma(acc[i], a, b);
-    __asm__ volatile("" : : : "memory");
   }
   fbatch s = acc[0];
   for (int i = 1; i < 12; ++i) s += acc[i];
   return static_cast<double>(xsimd::hadd(s));
 }
+
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+inline double bf16_dot_loop(std::size_t iters) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
+  const __m512bh a = (__m512bh)_mm512_set1_epi32(0x3F803F80),
+                 b = (__m512bh)_mm512_set1_epi32(0x33D633D6);
+  for (std::size_t it = 0; it < iters; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+  }
+  __m512 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, acc[i]);
+  return static_cast<double>(_mm512_reduce_add_ps(s));
+}
+#endif
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+inline double int8_dot_loop(std::size_t iters) {
+  __m512i acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_epi32(i);
+  const __m512i a = _mm512_set1_epi32(0x01010101), b = _mm512_set1_epi32(0x01FF01FF);
+  for (std::size_t it = 0; it < iters; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+  }
+  __m512i s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm512_add_epi32(s, acc[i]);
+  return static_cast<double>(_mm512_reduce_add_epi32(s));
+}
+#endif
+#if BC1S_HAS_AMX
+// Four accumulator tiles, each fed by its own pair of operand tiles' products in turn.
+inline double amx_bf16_loop(std::size_t iters) {
+  alignas(64) static const std::uint16_t ones[16 * 32] = {};
+  alignas(64) float out[16 * 16];
+  simd::amx_scope scope;
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, ones, 64);
+  _tile_loadd(5, ones, 64);
+  _tile_loadd(6, ones, 64);
+  _tile_loadd(7, ones, 64);
+  for (std::size_t it = 0; it < iters; ++it) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, 64);
+  return static_cast<double>(out[0]);
+}
+#endif
 }  // namespace detail
 
-// FLOP/s of fp32 FMA (2 FLOP per lane per FMA) with `threads` threads running together; the best
-// of `repeats` runs of about `seconds` each.
-inline double measure_fma_peak(std::size_t threads = 1, double seconds = 0.1, int repeats = 3) {
-  constexpr double kFlopPerIter = 12.0 * simd::kFloatLanes * 2.0;
-  std::size_t iters = 1u << 20;
+enum class product { fma, bf16_dot, int8_dot, amx_bf16 };
+
+namespace detail {
+// The loop of product p and its FLOP (or OP) per iteration; the FMA loop where p is missing.
+inline std::pair<double (*)(std::size_t), double> product_loop(product p) {
+  switch (p) {
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+    case product::bf16_dot:
+      return {&bf16_dot_loop, 12.0 * 16 * 4};
+#endif
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+    case product::int8_dot:
+      return {&int8_dot_loop, 12.0 * 16 * 8};
+#endif
+#if BC1S_HAS_AMX
+    case product::amx_bf16:
+      if (simd::amx_enabled()) return {&amx_bf16_loop, 4.0 * 16 * 16 * 32 * 2};
+      break;
+#endif
+    default:
+      break;
+  }
+  return {&fma_loop, 12.0 * simd::kFloatLanes * 2.0};
+}
+}  // namespace detail
+
+// FLOP/s (OP/s for int8) of product p with `threads` threads running together; the best of
+// `repeats` runs of about `seconds` each.
+inline double measure_peak(product p, std::size_t threads = 1, double seconds = 0.1,
+                           int repeats = 3) {
+  const auto [loop, kFlopPerIter] = detail::product_loop(p);
+  std::size_t iters = 1u << 16;
   // Calibrate so one run lasts about `seconds`.
   for (;;) {
     const auto t0 = std::chrono::steady_clock::now();
-    volatile double sink = detail::fma_loop(iters);
+    volatile double sink = loop(iters);
     (void)sink;
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (dt > seconds / 4 || iters > (std::size_t{1} << 34)) {
@@ -52,12 +145,12 @@ inline double measure_fma_peak(std::size_t threads = 1, double seconds = 0.1, in
     std::vector<std::thread> ts;
     const auto t0 = std::chrono::steady_clock::now();
     for (std::size_t t = 1; t < threads; ++t) {
-      ts.emplace_back([iters] {
-        volatile double sink = detail::fma_loop(iters);
+      ts.emplace_back([iters, loop] {
+        volatile double sink = loop(iters);
         (void)sink;
       });
     }
-    volatile double sink = detail::fma_loop(iters);
+    volatile double sink = loop(iters);
     (void)sink;
     for (auto& t : ts) t.join();
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -65,6 +158,11 @@ inline double measure_fma_peak(std::size_t threads = 1, double seconds = 0.1, in
                     kFlopPerIter * static_cast<double>(iters) * static_cast<double>(threads) / dt);
   }
   return best;
+}
+
+// FLOP/s of fp32 FMA (2 FLOP per lane per FMA).
+inline double measure_fma_peak(std::size_t threads = 1, double seconds = 0.1, int repeats = 3) {
+  return measure_peak(product::fma, threads, seconds, repeats);
 }
 
 }  // namespace bc1s::runtime
