@@ -96,6 +96,23 @@ TEST(DistilBert, ForwardMakesNoHeapAllocations) {
     g_counting = false;
     EXPECT_EQ(g_allocations.load(), 0u);
   }
+  // bf16 and int8 weights: their packed activations and scales live in the calling thread's
+  // buffers too, grown by the warm-up.
+  auto no_allocations = [&](auto tag) {
+    using m_t = bc1s::nn::distilbert<tiny_config, decltype(tag)>;
+    const auto m = m_t::synthetic(9);
+    typename m_t::workspace wsq(4, 64, 2);
+    m.forward(wsq, ids, mask, 3, 64, &pool);  // warm-up
+    bc1s::runtime::thread_pool fresh(2);
+    g_allocations = 0;
+    g_counting = true;
+    for (int i = 0; i < 20; ++i) m.forward(wsq, ids, mask, 3, 64, &fresh);
+    m.forward(wsq, {ids.data(), 2 * 33}, {mask.data(), 2 * 33}, 2, 33, &pool);
+    g_counting = false;
+    EXPECT_EQ(g_allocations.load(), 0u) << bc1s::weight_storage<decltype(tag)>::name;
+  };
+  no_allocations(bc1s::bf16{});
+  no_allocations(bc1s::qint8{});
   // And the counter does count: a vector allocates.
   g_counting = true;
   std::vector<int> probe(10);
