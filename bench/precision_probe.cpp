@@ -2,8 +2,8 @@
 // the AMX paths on and off: medians of 10 passes after 2 warm-ups. A plain program (no Google
 // Benchmark), so that it links statically and runs on a machine that has nothing installed:
 //
-//   g++ -std=c++20 -O2 -march=sapphirerapids -static -Iinclude -I/usr/include/eigen3 \
-//       bench/precision_probe.cpp -o precision_probe -lutf8proc -pthread
+//   g++ -std=c++20 -O2 -march=sapphirerapids -static -Iinclude -I/usr/include/eigen3
+//       bench/precision_probe.cpp -o precision_probe -lutf8proc -pthread      (one line)
 //   taskset -c 0,1 ./precision_probe
 #include <algorithm>
 #include <chrono>
