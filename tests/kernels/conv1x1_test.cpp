@@ -40,7 +40,8 @@ float round_to(float x) {
 }
 
 // The stored weight W'[m][k]: rounded to WT here, independently of the packing; for int8 the
-// packed value (its quantisation is checked on its own, QuantisedWeightsMatchAnIndependentRounding).
+// packed value (its quantisation is checked on its own,
+// QuantisedWeightsMatchAnIndependentRounding).
 template <class WT, class W>
 double stored_weight(const W& packed, const std::vector<float>& w, std::size_t m, std::size_t k,
                      std::size_t cin) {
