@@ -5,7 +5,9 @@
 #include "bc1s/layout/heads.hpp"
 #include "bc1s/layout/layout.hpp"
 
+#include "bc1s/core/bf16.hpp"
 #include "bc1s/core/half.hpp"
+#include "bc1s/core/qint8.hpp"
 #include "bc1s/core/tensor.hpp"
 #include "bc1s/core/eigen.hpp"
 #include "bc1s/core/xtensor.hpp"
@@ -14,6 +16,7 @@
 #include "bc1s/simd/convert.hpp"
 
 #include "bc1s/runtime/cpu.hpp"
+#include "bc1s/runtime/peak.hpp"
 #include "bc1s/kernels/checks.hpp"
 #include "bc1s/runtime/thread_pool.hpp"
 #include "bc1s/kernels/embedding.hpp"

@@ -5,11 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__F16C__) || defined(__AVX512F__) || defined(__AVX2__)
+#if defined(__F16C__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
-#include "bc1s/core/bf16.hpp"
 #include "bc1s/core/half.hpp"
 #include "bc1s/simd/arch.hpp"
 
@@ -95,29 +94,9 @@ inline void store(float* p, fbatch v) noexcept {
   v.store_unaligned(p);
 }
 
-// kFloatLanes bf16 as a float batch: each widened by a 16-bit shift (exact).
-inline fbatch load(const bf16* p) noexcept {
-#if defined(__AVX512F__)
-  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  return fbatch(_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)));
-#elif defined(__AVX2__)
-  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return fbatch(_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
-#else
-  alignas(64) float tmp[kFloatLanes];
-  for (std::size_t i = 0; i < kFloatLanes; ++i) tmp[i] = static_cast<float>(p[i]);
-  return fbatch::load_aligned(tmp);
-#endif
-}
-
 // n stored weights widened to floats (dst: 64-byte aligned when n >= kFloatLanes).
 inline void widen(const half* src, float* dst, std::size_t n) noexcept {
   half_to_float(src, dst, n);
-}
-inline void widen(const bf16* src, float* dst, std::size_t n) noexcept {
-  std::size_t i = 0;
-  for (; i + kFloatLanes <= n; i += kFloatLanes) store(dst + i, load(src + i));
-  for (; i < n; ++i) dst[i] = static_cast<float>(src[i]);
 }
 
 // Broadcast one stored element as a float batch.
