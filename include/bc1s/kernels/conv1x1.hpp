@@ -9,11 +9,14 @@
 // channels times NR sequence columns whose activations are broadcast. Each weight is read once per
 // NR columns, so with fp16 storage half the bytes stream in from memory as with fp32.
 //
-// Three paths:
-// - fp16 weights and B x S >= BC1S_AMX_MIN_COLS (12) columns, on a CPU with AMX that Linux lets
-//   this process use: AMX tiles (conv1x1_amx.hpp), weights split into bf16 pairs (a block ahead
-//   of the tile products for one or two position tiles, a chunk at a time for more), fp32 sums.
-// The FMA paths, BLAS-style, for everything else (and with BC1S_AMX=0):
+// The paths, chosen by the weights' storage traits (weight_storage.hpp):
+// - fp16 or bf16 weights and B x S >= BC1S_AMX_MIN_COLS (12) columns, on a CPU with AMX that
+//   Linux lets this process use: AMX tiles (conv1x1_amx.hpp); fp16 weights split into bf16 pairs
+//   (a block ahead of the tile products for one or two position tiles, a chunk at a time for
+//   more), bf16 weights as stored; fp32 sums.
+// - Otherwise bf16 and int8 weights: dot-product instructions over lanes of 2 or 4 input
+//   channels (conv1x1_dot.hpp).
+// The FMA paths, BLAS-style, for fp32 and fp16 weights otherwise (and with BC1S_AMX=0):
 // - Few columns (B x S < 3 tiles): weight streaming is the limit. Each panel is read straight from
 //   the packed weights (fp16 converted in registers, prefetched ahead) against the input rows.
 // - Otherwise the column tiles of all batch items are cut into blocks that fit a 1 MiB per-thread

@@ -35,7 +35,7 @@
 // weights (about 0.2 cycles per weight per call, and with one position tile as much work as the
 // tile products) costs more than the tiles win. Whole distilbert forward, 2 threads, medians,
 // FMA / AMX (fused_pass): S = 8 2.85 / 3.6 ms, 12 4.05 / 3.47, 16 5.2-6.1 / 3.6, 24 7.4-8.0 /
-// 5.2-5.5, 32 10.1-10.8 / 5.7-6.0. (Before fused_pass the crossover was 28 columns.)
+// 5.2-5.5, 32 10.1-10.8 / 5.7-6.0.
 // -DBC1S_AMX_MIN_COLS=N overrides it, for measuring.
 #ifndef BC1S_AMX_MIN_COLS
 #define BC1S_AMX_MIN_COLS 12
