@@ -532,11 +532,13 @@ class tokenizer {
 
   [[nodiscard]] static bool is_special_text(const char32_t* first, const char32_t* last) {
     const auto n = static_cast<std::size_t>(last - first);
-    return std::ranges::any_of(kSpecialTokens, [&](std::string_view t) {
-      return t.size() == n && std::equal(t.begin(), t.end(), first, [](char a, char32_t b) {
-               return static_cast<char32_t>(static_cast<unsigned char>(a)) == b;
-             });
-    });
+    // std::any_of, not std::ranges::any_of: libc++ 14 has no ranges algorithms.
+    return std::any_of(
+        std::begin(kSpecialTokens), std::end(kSpecialTokens), [&](std::string_view t) {
+          return t.size() == n && std::equal(t.begin(), t.end(), first, [](char a, char32_t b) {
+                   return static_cast<char32_t>(static_cast<unsigned char>(a)) == b;
+                 });
+        });
   }
 
   // Greedy longest-match-first WordPiece of one word.
