@@ -110,48 +110,35 @@ TEST(DistilBertParity, SmallFp16MatchesHuggingFace) {
   for (const char* c : kSmallCases)
     EXPECT_GE((run_case<small_config, bc1s::half>("small", c).prob_psnr), 60.0) << c;
 }
+// Every case of one size at least min_db on the probabilities and (where stored) hidden states.
+template <class Config, class WT, std::size_t N>
+void expect_psnr(const char* dir, const char* const (&cases)[N], double min_db) {
+  for (const char* c : cases) {
+    const auto r = run_case<Config, WT>(dir, c);
+    if (r.hidden_psnr >= 0) {
+      EXPECT_GE(r.hidden_psnr, min_db) << c;
+    }
+    EXPECT_GE(r.prob_psnr, min_db) << c;
+  }
+}
 // bf16 weights (8 significant bits) and activations rounded to bf16 at every product: each
 // product carries a relative error up to 2^-9 where fp16 storage with fp32 products carries 2^-12
 // on the weight alone, so the bound is 20 log10(2^3) = 18 dB below fp16's: 60 - 18 = 42 dB on
 // the probabilities and hidden states.
 TEST(DistilBertParity, SmallBf16MatchesHuggingFace) {
-  for (const char* c : kSmallCases) {
-    const auto r = run_case<small_config, bc1s::bf16>("small", c);
-    if (r.hidden_psnr >= 0) {
-      EXPECT_GE(r.hidden_psnr, 42.0) << c;
-    }
-    EXPECT_GE(r.prob_psnr, 42.0) << c;
-  }
+  expect_psnr<small_config, bc1s::bf16>("small", kSmallCases, 42.0);
 }
 TEST(DistilBertParity, BaseBf16MatchesHuggingFace) {
-  for (const char* c : kBaseCases) {
-    const auto r = run_case<bc1s::nn::distilbert_base, bc1s::bf16>("base", c);
-    if (r.hidden_psnr >= 0) {
-      EXPECT_GE(r.hidden_psnr, 42.0) << c;
-    }
-    EXPECT_GE(r.prob_psnr, 42.0) << c;
-  }
+  expect_psnr<bc1s::nn::distilbert_base, bc1s::bf16>("base", kBaseCases, 42.0);
 }
 // int8: weights with 8 bits per output channel, activations quantised per position to 8 bits
 // (step max|x| / 127): each product's relative error is up to about 2^-7 of the largest term,
 // 12 dB above bf16's 2^-9: 42 - 12 = 30 dB.
 TEST(DistilBertParity, SmallInt8MatchesHuggingFace) {
-  for (const char* c : kSmallCases) {
-    const auto r = run_case<small_config, bc1s::qint8>("small", c);
-    if (r.hidden_psnr >= 0) {
-      EXPECT_GE(r.hidden_psnr, 30.0) << c;
-    }
-    EXPECT_GE(r.prob_psnr, 30.0) << c;
-  }
+  expect_psnr<small_config, bc1s::qint8>("small", kSmallCases, 30.0);
 }
 TEST(DistilBertParity, BaseInt8MatchesHuggingFace) {
-  for (const char* c : kBaseCases) {
-    const auto r = run_case<bc1s::nn::distilbert_base, bc1s::qint8>("base", c);
-    if (r.hidden_psnr >= 0) {
-      EXPECT_GE(r.hidden_psnr, 30.0) << c;
-    }
-    EXPECT_GE(r.prob_psnr, 30.0) << c;
-  }
+  expect_psnr<bc1s::nn::distilbert_base, bc1s::qint8>("base", kBaseCases, 30.0);
 }
 TEST(DistilBertParity, BaseFp32MatchesHuggingFace) {
   for (const char* c : kBaseCases) {
