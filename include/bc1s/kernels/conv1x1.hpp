@@ -130,8 +130,7 @@ class conv1x1_weights {
   static_assert(
       is_weight_storage_v<WT>,
       "bc1s::conv1x1_weights: expected float, bc1s::half, bc1s::bf16 or bc1s::qint8 weight "
-      "storage; "
-      "other types have no weight_storage traits");
+      "storage; other types have no weight_storage traits");
 
  public:
   using storage_type = WT;
