@@ -135,7 +135,7 @@ void check(const shape& sh, mode md, std::size_t threads) {
   double tol = double(sh.cin) * std::ldexp(1.0, -24) * sum_terms + 1e-6;
   if constexpr (std::is_same_v<AT, half>) tol += std::ldexp(1.0, -11) * max_ref;
   // (3) fp16 weights on AMX tiles (enough columns, where the CPU and OS allow): each product
-  //     within 3 * 2^-16 of the exact one (conv1x1_amx.hpp: the dropped terms wlo * xlo <=
+  //     within 3 * 2^-16 of the exact one (arch/amx/conv1x1.hpp: the dropped terms wlo * xlo <=
   //     2^-8 * 2^-8 and w * e <= 2^-16).
   // (4) bf16 weights, on every path: the weight is used as stored and the activation rounded to
   //     bf16 (8 significant bits, round to nearest: relative error <= 2^-9), so each product is
@@ -470,7 +470,7 @@ TEST(Conv1x1, AmxPathIsChosenByStorageAndColumns) {
     EXPECT_FALSE(bc1s::conv1x1_uses_amx<half>(512));
   }
   if (!bc1s::simd::amx_enabled()) {
-    GTEST_SKIP() << "no AMX in this build or process (BC1S_HAS_AMX = " << BC1S_HAS_AMX
+    GTEST_SKIP() << "no AMX in this build or process (arch::kAmx = " << bc1s::arch::kAmx
                  << "): the FMA paths ran every case";
   }
   EXPECT_TRUE(bc1s::conv1x1_uses_amx<half>(kMin));

@@ -20,7 +20,7 @@
 #include <utility>
 
 #include "bc1s/core/tensor.hpp"
-#include "bc1s/kernels/attention_amx.hpp"
+#include "bc1s/arch/amx/attention.hpp"
 #include "bc1s/kernels/parallel.hpp"
 #include "bc1s/kernels/checks.hpp"
 #include "bc1s/kernels/softmax.hpp"
@@ -51,16 +51,11 @@ constexpr std::size_t attention_scratch_floats(std::size_t S, std::size_t Q,
 }
 
 // Whether attention on fp32 tensors with heads of D channels, S positions and query chunks of Q
-// runs on AMX tiles here (attention_amx.hpp): the CPU has them, Linux grants them, BC1S_AMX is not
-// 0, D is a multiple of 32, Q is 32 and S is at least BC1S_AMX_ATTENTION_MIN_KEYS (64).
+// runs on AMX tiles here (arch/amx/attention.hpp): the CPU has them, Linux grants them, BC1S_AMX is
+// not 0, D is a multiple of 32, Q is 32 and S is at least BC1S_AMX_ATTENTION_MIN_KEYS (64).
 inline bool attention_uses_amx(std::size_t D, std::size_t S, std::size_t Q) noexcept {
-#if BC1S_HAS_AMX
-  return simd::amx_enabled() && D % detail::amx::kK == 0 && Q == detail::amx::kAttnChunk &&
-         S >= detail::amx::kAttnMinKeys;
-#else
-  (void)D, (void)S, (void)Q;
-  return false;
-#endif
+  return arch::kAmx && simd::amx_enabled() && D % detail::amx::kK == 0 &&
+         Q == detail::amx::kAttnChunk && S >= detail::amx::kAttnMinKeys;
 }
 
 namespace detail {
@@ -73,11 +68,7 @@ inline std::size_t real_keys(const float* mask, std::size_t S) noexcept {
   return keys;
 }
 
-#if defined(__AVX512F__)
-inline constexpr std::size_t kAttnAccRegs = 24;
-#else
-inline constexpr std::size_t kAttnAccRegs = 12;
-#endif
+inline constexpr std::size_t kAttnAccRegs = arch::kAttnAccRegs;
 
 // scores[r * Q + v*L ...] = scale * sum_d K[d][key0 + r] * Qm[d][q0 + v*L ...], r < R, v < NV.
 // k, q point at (row 0 of the head, column key0 / q0); ld* are row strides.
@@ -232,10 +223,9 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
     return args.key_mask_add.empty() ? nullptr : args.key_mask_add.data() + b * S;
   };
 
-#if BC1S_HAS_AMX
   // fp32 activations, heads of a multiple of 32 channels, chunks of 32 queries and enough keys:
-  // both matmuls on AMX tiles (attention_amx.hpp), one task per (batch item, head).
-  if constexpr (std::is_same_v<QT, float> && std::is_same_v<KT, float> &&
+  // both matmuls on AMX tiles (arch/amx/attention.hpp), one task per (batch item, head).
+  if constexpr (arch::kAmx && std::is_same_v<QT, float> && std::is_same_v<KT, float> &&
                 std::is_same_v<VT, float> && std::is_same_v<OT, float> &&
                 Q == detail::amx::kAttnChunk) {
     if (attention_uses_amx(D, S, Q)) {
@@ -261,7 +251,6 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
       return;
     }
   }
-#endif
 
   // Tiles of up to RS rows (keys for the scores, head channels for the context) by nv <= NV
   // vectors of queries; the table holds every (nv, rows) combination, fully unrolled.

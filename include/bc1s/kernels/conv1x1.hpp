@@ -11,8 +11,8 @@
 //
 // The paths, chosen by the weights' storage traits (weight_storage.hpp):
 // - fp16 or bf16 weights and B x S >= BC1S_AMX_MIN_COLS (12) columns, on a CPU with AMX that
-//   Linux lets this process use: AMX tiles (conv1x1_amx.hpp); fp16 weights split into bf16 pairs
-//   (a block ahead of the tile products for one or two position tiles, a chunk at a time for
+//   Linux lets this process use: AMX tiles (arch/amx/conv1x1.hpp); fp16 weights split into bf16
+//   pairs (a block ahead of the tile products for one or two position tiles, a chunk at a time for
 //   more), bf16 weights as stored; fp32 sums.
 // - Otherwise bf16 and int8 weights: dot-product instructions over lanes of 2 or 4 input
 //   channels (conv1x1_dot.hpp).
@@ -47,7 +47,7 @@
 #include "bc1s/core/half.hpp"
 #include "bc1s/core/tensor.hpp"
 #include "bc1s/kernels/checks.hpp"
-#include "bc1s/kernels/conv1x1_amx.hpp"
+#include "bc1s/arch/amx/conv1x1.hpp"
 #include "bc1s/kernels/conv1x1_dot.hpp"
 #include "bc1s/kernels/gelu.hpp"
 #include "bc1s/kernels/weight_storage.hpp"
@@ -58,19 +58,12 @@
 namespace bc1s {
 
 namespace detail {
-// Output channels per panel and sequence columns per microkernel tile, per ISA: the tile's
+// Output channels per panel and sequence columns per microkernel tile, per target: the tile's
 // accumulators (kPanelRows / lanes * kTileCols vectors) plus the weight vectors and a broadcast
-// fit the register file (32 zmm on AVX-512: 24 + 2 + 1; 16 ymm on AVX2: 12 + 2 + 1).
-#if defined(__AVX512F__)
-inline constexpr std::size_t kPanelRows = 32;
-inline constexpr std::size_t kTileCols = 12;
-#elif defined(__AVX__)
-inline constexpr std::size_t kPanelRows = 16;
-inline constexpr std::size_t kTileCols = 6;
-#else
-inline constexpr std::size_t kPanelRows = 8;
-inline constexpr std::size_t kTileCols = 6;
-#endif
+// fit the register file (bc1s/arch/: 24 + 2 + 1 of 32 zmm on AVX-512, 12 + 2 + 1 of 16 ymm on
+// AVX2, 24 + 4 + 1 of 32 q registers on NEON).
+inline constexpr std::size_t kPanelRows = arch::kPanelRows;
+inline constexpr std::size_t kTileCols = arch::kTileCols;
 static_assert(kPanelRows % simd::kFloatLanes == 0);
 // Inputs with fewer columns (B x S) than this are weight-streaming bound: they run straight from
 // the input rows with fp16 converted in registers and prefetched (widening chunks instead was
@@ -249,7 +242,7 @@ class conv1x1_weights {
   static constexpr bool kQuantized = weight_storage<WT>::quantized;
   static constexpr std::size_t kLaneK = weight_storage<WT>::lane_k;
   // Input channels per activation scale of the int8 kernels.
-  static constexpr std::size_t kOffsetGroupK = detail::dot::int8_dot::kGroupK;
+  static constexpr std::size_t kOffsetGroupK = arch::int8_dot::kGroupK;
   static constexpr std::size_t offset_groups(std::size_t cin) noexcept {
     return kQuantized ? (cin + kOffsetGroupK - 1) / kOffsetGroupK : 0;
   }
@@ -369,17 +362,13 @@ constexpr auto make_tile_table(std::index_sequence<N...>) {
 
 }  // namespace detail
 
-// Whether conv1x1 with weights stored as WT runs on AMX tiles (conv1x1_amx.hpp) for an input of
-// `columns` (B x S) columns in this process. Its products are then within 3 * 2^-16 relative of
+// Whether conv1x1 with weights stored as WT runs on AMX tiles (arch/amx/conv1x1.hpp) for an input
+// of `columns` (B x S) columns in this process. Its products are then within 3 * 2^-16 relative of
 // fp32 ones for half weights (split3), within 2^-9 for bf16 (bf16x1), instead of exact.
 template <class WT>
 bool conv1x1_uses_amx(std::size_t columns) noexcept {
-#if BC1S_HAS_AMX
-  return has_amx_product_v<WT> && columns >= detail::amx::kMinCols && simd::amx_enabled();
-#else
-  (void)columns;
-  return false;
-#endif
+  return arch::kAmx && has_amx_product_v<WT> && columns >= detail::amx::kMinCols &&
+         simd::amx_enabled();
 }
 
 namespace detail {
@@ -434,7 +423,6 @@ void store_tile(std::size_t cout, const VY& y, const Epi& epilogue, std::size_t 
   }
 }
 
-#if BC1S_HAS_AMX
 // The AMX path's epilogue: finish(b, p, s0, cols, rows) gets panel p's tile as rows of output
 // channels ([channel][16 positions]), so each output row is one contiguous run.
 template <class OT, class VY, class Epi>
@@ -444,7 +432,6 @@ auto amx_finish_rows(std::size_t cout, const VY& y, const Epi& epilogue) {
     store_tile<amx::kRows, 1, OT>(cout, y, epilogue, b, p, s0, cols, kPanelRows * amx::kRows, rows);
   };
 }
-#endif
 
 // The FMA paths of conv1x1 (fp32 and fp16 weights): finish(b, p, s0, cols, tile) is the epilogue
 // of one tile ([column][kPanelRows] floats).
@@ -617,17 +604,15 @@ void conv1x1_run(const W& w, const VX& x, const VY& y, const Epi& epilogue,
   };
   auto run_tasks = task_runner(pool);
 
-#if BC1S_HAS_AMX
-  // Weights with a tile product and enough columns: AMX tiles (conv1x1_amx.hpp), where the OS
-  // grants them.
-  if constexpr (has_amx_product_v<WT>) {
+  // Weights with a tile product and enough columns: AMX tiles (arch/amx/conv1x1.hpp), where the
+  // build has them and the OS grants them.
+  if constexpr (arch::kAmx && has_amx_product_v<WT>) {
     if (conv1x1_uses_amx<WT>(x.b() * x.s())) {
       amx::conv1x1<AT, typename weight_storage<WT>::amx_product>(
           w, x, threads, kTasksPerThread, run_tasks, amx_finish_rows<OT>(cout, y, epilogue));
       return;
     }
   }
-#endif
 
   if constexpr (weight_storage<WT>::lane_k > 1) {
     // bf16 and int8 panels: one dot product per lane of input channels (conv1x1_dot.hpp).
@@ -699,8 +684,7 @@ template <class W, class In, class Out, std::size_t N>
 void conv1x1_stacked(const std::array<const W*, N>& ws, const In& in,
                      const std::array<Out, N>& outs, runtime::thread_pool* pool = nullptr) {
   static_assert(N >= 1, "bc1s::conv1x1_stacked: expected at least one weight");
-#if BC1S_HAS_AMX
-  if constexpr (detail::conv1x1_args_valid<W, In, Out>()) {
+  if constexpr (arch::kAmx && detail::conv1x1_args_valid<W, In, Out>()) {
     using AT = typename tensor_traits_t<In>::value_type;
     using OT = typename tensor_traits_t<Out>::value_type;
     using WT = typename W::storage_type;
@@ -732,7 +716,6 @@ void conv1x1_stacked(const std::array<const W*, N>& ws, const In& in,
       }
     }
   }
-#endif
   for (std::size_t i = 0; i < N; ++i) {
     if (ws[i] == nullptr) detail::throw_kernel("conv1x1_stacked", "null weight pointer");
     conv1x1(*ws[i], in, outs[i], epi::bias_only{}, pool);

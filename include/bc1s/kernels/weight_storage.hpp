@@ -1,6 +1,6 @@
 // Weight storage traits: what each precision of conv1x1 weights is, and how the kernels pack,
 // widen and multiply it. Kernels ask weight_storage<WT>, never which type WT is; a precision is
-// one specialisation here plus its tile product in conv1x1_amx.hpp.
+// one specialisation here plus its tile product in arch/amx/conv1x1.hpp.
 //
 // | WT    | name | bytes | products                                          | embeddings |
 // |-------|------|-------|---------------------------------------------------|------------|
@@ -21,7 +21,7 @@
 #include "bc1s/core/bf16.hpp"
 #include "bc1s/core/half.hpp"
 #include "bc1s/core/qint8.hpp"
-#include "bc1s/kernels/conv1x1_amx.hpp"
+#include "bc1s/arch/amx/conv1x1.hpp"
 
 namespace bc1s {
 
@@ -66,11 +66,7 @@ struct weight_storage<half> {
   static constexpr bool widen_chunks = true;  // vcvtph2ps once per chunk, not per FMA
   static constexpr std::size_t lane_k = 1;
   static constexpr bool quantized = false;
-#if BC1S_HAS_AMX
-  using amx_product = detail::amx::split3;
-#else
-  using amx_product = detail::no_amx_product;
-#endif
+  using amx_product = std::conditional_t<arch::kAmx, detail::amx::split3, detail::no_amx_product>;
 };
 
 template <>
@@ -86,11 +82,7 @@ struct weight_storage<bf16> {
   // the rows of AMX B tiles.
   static constexpr std::size_t lane_k = 2;
   static constexpr bool quantized = false;
-#if BC1S_HAS_AMX
-  using amx_product = detail::amx::bf16x1;
-#else
-  using amx_product = detail::no_amx_product;
-#endif
+  using amx_product = std::conditional_t<arch::kAmx, detail::amx::bf16x1, detail::no_amx_product>;
 };
 
 template <>

@@ -16,12 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "bc1s/simd/amx.hpp"
+#include "bc1s/arch/arch.hpp"
 #include "bc1s/simd/arch.hpp"
-
-#if (defined(__AVX512BF16__) || defined(__AVX512VNNI__)) && defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 
 namespace bc1s::runtime {
 
@@ -41,59 +37,6 @@ inline double fma_loop(std::size_t iters) {
   return static_cast<double>(xsimd::hadd(s));
 }
 
-#if defined(__AVX512BF16__) && defined(__AVX512F__)
-inline double bf16_dot_loop(std::size_t iters) {
-  __m512 acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
-  const __m512bh a = (__m512bh)_mm512_set1_epi32(0x3F803F80),
-                 b = (__m512bh)_mm512_set1_epi32(0x33D633D6);
-  for (std::size_t it = 0; it < iters; ++it) {
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
-  }
-  __m512 s = acc[0];
-  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, acc[i]);
-  return static_cast<double>(_mm512_reduce_add_ps(s));
-}
-#endif
-#if defined(__AVX512VNNI__) && defined(__AVX512F__)
-inline double int8_dot_loop(std::size_t iters) {
-  __m512i acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_epi32(i);
-  const __m512i a = _mm512_set1_epi32(0x01010101), b = _mm512_set1_epi32(0x01FF01FF);
-  for (std::size_t it = 0; it < iters; ++it) {
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
-  }
-  __m512i s = acc[0];
-  for (int i = 1; i < 12; ++i) s = _mm512_add_epi32(s, acc[i]);
-  return static_cast<double>(_mm512_reduce_add_epi32(s));
-}
-#endif
-#if BC1S_HAS_AMX
-// Four accumulator tiles, each fed by its own pair of operand tiles' products in turn.
-inline double amx_bf16_loop(std::size_t iters) {
-  alignas(64) static const std::uint16_t ones[16 * 32] = {};
-  alignas(64) float out[16 * 16];
-  simd::amx_scope scope;
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
-  _tile_loadd(4, ones, 64);
-  _tile_loadd(5, ones, 64);
-  _tile_loadd(6, ones, 64);
-  _tile_loadd(7, ones, 64);
-  for (std::size_t it = 0; it < iters; ++it) {
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    _tile_dpbf16ps(2, 5, 6);
-    _tile_dpbf16ps(3, 5, 7);
-  }
-  _tile_stored(0, out, 64);
-  return static_cast<double>(out[0]);
-}
-#endif
 }  // namespace detail
 
 enum class product { fma, bf16_dot, int8_dot, amx_bf16 };
@@ -101,23 +44,11 @@ enum class product { fma, bf16_dot, int8_dot, amx_bf16 };
 namespace detail {
 // The loop of product p and its FLOP (or OP) per iteration; the FMA loop where p is missing.
 inline std::pair<double (*)(std::size_t), double> product_loop(product p) {
-  switch (p) {
-#if defined(__AVX512BF16__) && defined(__AVX512F__)
-    case product::bf16_dot:
-      return {&bf16_dot_loop, 12.0 * 16 * 4};
-#endif
-#if defined(__AVX512VNNI__) && defined(__AVX512F__)
-    case product::int8_dot:
-      return {&int8_dot_loop, 12.0 * 16 * 8};
-#endif
-#if BC1S_HAS_AMX
-    case product::amx_bf16:
-      if (simd::amx_enabled()) return {&amx_bf16_loop, 4.0 * 16 * 16 * 32 * 2};
-      break;
-#endif
-    default:
-      break;
-  }
+  arch::peak_loop l{nullptr, 0};
+  if (p == product::bf16_dot) l = arch::kBf16DotPeak;
+  if (p == product::int8_dot) l = arch::kInt8DotPeak;
+  if (p == product::amx_bf16 && simd::amx_enabled()) l = arch::kBf16TilePeak;
+  if (l.loop != nullptr) return {l.loop, l.flop_per_iter};
   return {&fma_loop, 12.0 * simd::kFloatLanes * 2.0};
 }
 }  // namespace detail
@@ -126,7 +57,10 @@ inline std::pair<double (*)(std::size_t), double> product_loop(product p) {
 // `repeats` runs of about `seconds` each.
 inline double measure_peak(product p, std::size_t threads = 1, double seconds = 0.1,
                            int repeats = 3) {
-  const auto [loop, kFlopPerIter] = detail::product_loop(p);
+  // Named, not a structured binding: clang 14 cannot capture one in a lambda.
+  const auto product_loop = detail::product_loop(p);
+  const auto loop = product_loop.first;
+  const double kFlopPerIter = product_loop.second;
   std::size_t iters = 1u << 16;
   // Calibrate so one run lasts about `seconds`.
   for (;;) {

@@ -19,6 +19,8 @@
 #include <sched.h>
 #endif
 
+#include "bc1s/arch/cpu.hpp"
+
 namespace bc1s::runtime {
 
 // Where a pool's workers run.
@@ -231,9 +233,7 @@ class thread_pool {
   }
 
   static void pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
+    arch::spin_pause();
   }
 
   void worker_loop(std::size_t tid) {

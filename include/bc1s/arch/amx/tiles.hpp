@@ -22,7 +22,10 @@
 #define BC1S_HAS_AMX 0
 #endif
 
-namespace bc1s::simd {
+namespace bc1s::arch {
+
+// Whether this build has the AMX paths (their use is then up to amx_enabled()).
+inline constexpr bool kAmx = BC1S_HAS_AMX != 0;
 
 namespace detail {
 inline std::atomic<bool>& amx_switch() noexcept {
@@ -78,4 +81,4 @@ class amx_scope {
 };
 #endif
 
-}  // namespace bc1s::simd
+}  // namespace bc1s::arch

@@ -1,7 +1,7 @@
 // Attention's two matmuls on AMX tiles, for fp32 q, k, v and context, heads of a multiple of 32
 // channels and query chunks of 32 (two 16-query tiles).
 //
-// The same arithmetic as conv1x1_amx.hpp: every fp32 operand is split into bf16 hi + lo (both
+// The same arithmetic as arch/amx/conv1x1.hpp: every fp32 operand is split into bf16 hi + lo (both
 // rounded to nearest), each product taken as hi*hi + lo*hi + hi*lo in fp32 accumulators, so
 // each is within 3 * 2^-16 of the exact one (the FMA path rounds at 2^-24; both are far inside
 // what the fp16 weights already change). The roles, per (batch item, head) task:
@@ -20,10 +20,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "bc1s/kernels/conv1x1_amx.hpp"
+#include "bc1s/arch/amx/conv1x1.hpp"
 #include "bc1s/kernels/softmax.hpp"
-
-#if BC1S_HAS_AMX
 
 namespace bc1s::detail::amx {
 
@@ -35,6 +33,8 @@ namespace bc1s::detail::amx {
 #endif
 inline constexpr std::size_t kAttnMinKeys = BC1S_AMX_ATTENTION_MIN_KEYS;
 inline constexpr std::size_t kAttnChunk = 2 * kGroup;  // queries per chunk: two B tiles
+
+#if BC1S_HAS_AMX
 
 // 16 floats (masked) as the low 16 bits of 16 words -> 16 bf16 at dst.
 inline void store_bf16x16(std::uint16_t* dst, __m512 v) noexcept {
@@ -136,7 +136,7 @@ inline void attention_head(const float* q, const float* k, const float* v, float
   pack_a_rows(v, ld, D, keys, key_blocks, vp);
 
   constexpr int kScoreStride = kAttnChunk * sizeof(float);
-  simd::amx_scope scope;
+  arch::amx_scope scope;
   for (std::size_t q0 = 0; q0 < S; q0 += kAttnChunk) {
     const std::size_t nq = std::min(kAttnChunk, S - q0);
     const std::size_t qtiles = (nq + kGroup - 1) / kGroup;
@@ -185,6 +185,12 @@ inline void attention_head(const float* q, const float* k, const float* v, float
   }
 }
 
-}  // namespace bc1s::detail::amx
-
+#else
+// Declared only: callers reach them under `if constexpr (arch::kAmx)`, never in this build.
+std::size_t attention_head_u16(std::size_t D, std::size_t keys) noexcept;
+void attention_head(const float* q, const float* k, const float* v, float* o, std::size_t ld,
+                    std::size_t D, std::size_t S, std::size_t keys, float scale, const float* mask,
+                    float* scores, std::uint16_t* buf);
 #endif  // BC1S_HAS_AMX
+
+}  // namespace bc1s::detail::amx

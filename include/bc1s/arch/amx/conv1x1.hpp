@@ -29,7 +29,7 @@
 #include "bc1s/core/half.hpp"
 #include "bc1s/core/tensor.hpp"
 #include "bc1s/kernels/parallel.hpp"
-#include "bc1s/simd/amx.hpp"
+#include "bc1s/arch/amx/tiles.hpp"
 
 // Inputs with fewer columns (B x S) than this take the FMA paths: below it, splitting the
 // weights (about 0.2 cycles per weight per call, and with one position tile as much work as the
@@ -40,8 +40,6 @@
 #ifndef BC1S_AMX_MIN_COLS
 #define BC1S_AMX_MIN_COLS 12
 #endif
-
-#if BC1S_HAS_AMX
 
 namespace bc1s::detail::amx {
 
@@ -81,6 +79,12 @@ inline constexpr std::size_t kTile = kK / 2 * kGroup * 2;
 inline constexpr std::size_t kActBlock = 2 * kRows * kK;
 // uint16 per k block of a converted weight chunk: hi of groups 0 and 1, then lo of both.
 inline constexpr std::size_t kWeightBlock = 4 * kTile;
+
+// The tile products (defined below where the build has AMX).
+struct split3;
+struct bf16x1;
+
+#if BC1S_HAS_AMX
 
 // Words of bf16 pairs: low half a's top 16 bits (even k), high half b's (odd k).
 inline __m512i pair_words(__m512 a, __m512 b) noexcept {
@@ -478,7 +482,7 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
     float* part = partials + tid * kPartialFloats;
     const auto [blk, p0, p1] = split(task);
     const std::size_t t0 = total_tiles * blk / nblocks, nt = total_tiles * (blk + 1) / nblocks - t0;
-    simd::amx_scope scope;
+    arch::amx_scope scope;
     constexpr std::size_t kTileFloats = kRows * 2 * kGroup;
     alignas(64) float bias[kPanelGroup][kTileFloats];
     alignas(64) float rows[kTileFloats];
@@ -590,6 +594,11 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
   });
 }
 
-}  // namespace bc1s::detail::amx
-
+#else
+// Declared only: callers reach it under `if constexpr (arch::kAmx)`, never in this build.
+template <class AT, class Prod, class W, class VX, class RunTasks, class Finish>
+void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per_thread,
+             RunTasks&& run_tasks, Finish&& finish);
 #endif  // BC1S_HAS_AMX
+
+}  // namespace bc1s::detail::amx

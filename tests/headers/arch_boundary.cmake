@@ -1,0 +1,30 @@
+# Fails when a header under ROOT, outside ROOT/bc1s/arch/, names an intrinsic, an intrinsics
+# header, a compiler ISA macro or one of bc1s/arch's own BC1S_HAS_* macros: target-specific code
+# lives in bc1s/arch/ only.
+#   cmake -DROOT=<include dir> -P arch_boundary.cmake
+if(NOT ROOT)
+  message(FATAL_ERROR "usage: cmake -DROOT=<include dir> -P arch_boundary.cmake")
+endif()
+set(pattern
+    "(_mm[0-9]*_[a-z]|__m(64|128|256|512)|__(AVX|SSE|F16C|FMA|AMX|ARM_|aarch64|x86_64|i386)|immintrin\\.h|arm_neon\\.h|[^a-z]_tile_(load|store|dp|zero|release)|__builtin_ia32|__builtin_cpu|BC1S_HAS_)")
+get_filename_component(ROOT "${ROOT}" ABSOLUTE)
+file(GLOB_RECURSE headers RELATIVE "${ROOT}" "${ROOT}/*.hpp")
+if(NOT headers)
+  message(FATAL_ERROR "no headers under ${ROOT}")
+endif()
+set(found "")
+foreach(h IN LISTS headers)
+  if(h MATCHES "^bc1s/arch/")
+    continue()
+  endif()
+  file(STRINGS "${ROOT}/${h}" lines REGEX "${pattern}")
+  foreach(line IN LISTS lines)
+    string(STRIP "${line}" line)
+    string(APPEND found "\n  ${h}: ${line}")
+  endforeach()
+endforeach()
+if(found)
+  message(FATAL_ERROR "target-specific code outside bc1s/arch/ (move it into bc1s/arch/<target>/):${found}")
+endif()
+list(LENGTH headers n)
+message(STATUS "${n} headers: target-specific code only under bc1s/arch/")
