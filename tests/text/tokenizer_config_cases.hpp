@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct tokenizer_config_case {
   std::size_t model_max_length = 512;
   // Rejected: a part of the problem text (the message after "<file>: ").
   std::string error;
+  // Accepted: the other options read.
+  std::optional<bool> strip_accents = std::nullopt;
+  bool tokenize_chinese_chars = true;
 };
 
 inline std::vector<tokenizer_config_case> tokenizer_config_cases() {
@@ -32,6 +36,12 @@ inline std::vector<tokenizer_config_case> tokenizer_config_cases() {
   auto bad = [](std::string name, std::string json, std::string error) {
     return tokenizer_config_case{std::move(name), std::move(json), false, true, 0,
                                  std::move(error)};
+  };
+  // Accepted, with strip_accents and tokenize_chinese_chars as given.
+  auto good_opts = [](std::string name, std::string json, bool lower, std::optional<bool> strip,
+                      bool chinese) {
+    return tokenizer_config_case{std::move(name), std::move(json), true, lower, 512, {},
+                                 strip,           chinese};
   };
   std::string deep;
   for (int i = 0; i < 70; ++i) deep += "[";
@@ -68,8 +78,20 @@ inline std::vector<tokenizer_config_case> tokenizer_config_cases() {
            R"({"sep_token": {"content": "[SEP]", "lstrip": false, "__type": "AddedToken"},
                "mask_token": {"content": "[MASK]", "lstrip": true}})",
            true, 512),
-      good("strip_accents_same_as_lower", R"({"do_lower_case": false, "strip_accents": false})",
-           false, 512),
+      good_opts("strip_accents_same_as_lower",
+                R"({"do_lower_case": false, "strip_accents": false})", false, false, true),
+      good_opts("strip_accents_null", R"({"strip_accents": null})", true, std::nullopt, true),
+      // strip_accents is independent of do_lower_case, as in Hugging Face.
+      good_opts("lower_without_stripping", R"({"do_lower_case": true, "strip_accents": false})",
+                true, false, true),
+      good_opts("strip_without_lowering", R"({"do_lower_case": false, "strip_accents": true})",
+                false, true, true),
+      good_opts("no_chinese_chars", R"({"tokenize_chinese_chars": false})", true, std::nullopt,
+                false),
+      good_opts("cased_all_options",
+                R"({"do_lower_case": false, "strip_accents": null,
+                    "tokenize_chinese_chars": true, "do_basic_tokenize": true})",
+                false, std::nullopt, true),
       // ---- rejected: the file ----
       bad("not_json", "{nope", "file is not valid JSON"),
       bad("truncated_json", R"({"do_lower_case": true,)", "file is not valid JSON"),
@@ -111,14 +133,17 @@ inline std::vector<tokenizer_config_case> tokenizer_config_cases() {
           "field \"model_max_length\" is a JSON string (\"512\")"),
       bad("max_boolean", R"({"model_max_length": true})",
           "field \"model_max_length\" is a JSON boolean (true)"),
-      // ---- rejected: settings this tokenizer cannot honour ----
-      bad("no_chinese_chars", R"({"tokenize_chinese_chars": false})",
-          "field \"tokenize_chinese_chars\" is false, only true is supported"),
+      // ---- rejected: wrong types, settings this tokenizer cannot honour ----
+      bad("chinese_chars_string", R"({"tokenize_chinese_chars": "false"})",
+          "field \"tokenize_chinese_chars\" is a JSON string (\"false\"), expected true or false"),
+      bad("chinese_chars_null", R"({"tokenize_chinese_chars": null})",
+          "field \"tokenize_chinese_chars\" is a JSON null (null), expected true or false"),
       bad("no_basic_tokenize", R"({"do_basic_tokenize": false})",
           "field \"do_basic_tokenize\" is false, only true is supported"),
-      bad("strip_accents_differs", R"({"do_lower_case": true, "strip_accents": false})",
-          "field \"strip_accents\" is false with do_lower_case true"),
-      bad("strip_accents_string", R"({"strip_accents": "yes"})", "field \"strip_accents\""),
+      bad("strip_accents_string", R"({"strip_accents": "yes"})",
+          "field \"strip_accents\" is a JSON string (\"yes\"), expected true, false or null"),
+      bad("strip_accents_number", R"({"strip_accents": 1})",
+          "field \"strip_accents\" is a JSON integer (1), expected true, false or null"),
       bad("unk_token_other", R"({"unk_token": "<unk>"})",
           "field \"unk_token\" is \"<unk>\", only \"[UNK]\" is supported"),
       bad("cls_token_number", R"({"cls_token": 5})",

@@ -1,6 +1,7 @@
 // bc1s::text tokenizer against Hugging Face's slow BertTokenizer (golden ids written by
-// tools/make_tokenizer_golden.py), plus unit tests of the vocab loader, UTF-8 errors,
-// truncation, padding and tokenizer_config.json.
+// tools/make_tokenizer_golden.py: single texts, every tokenizer_config.json setting on an
+// uncased and a cased vocab, sentence pairs with truncation), plus unit tests of the vocab
+// loader, UTF-8 errors, truncation, padding, sentence pairs and tokenizer_config.json.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -114,6 +116,9 @@ std::vector<stress_case> stress_inputs() {
   return out;
 }
 
+fs::path temp_dir();
+fs::path write_temp(const std::string& name, const std::string& content);
+
 const tokenizer& uncased() {
   static const tokenizer t = tokenizer::from_pretrained(kModel);
   return t;
@@ -122,6 +127,30 @@ const tokenizer& uncased() {
 const tokenizer& cased() {
   static const tokenizer t =
       tokenizer::from_vocab_file(kModel / "vocab.txt", {.do_lower_case = false});
+  return t;
+}
+
+// A model folder as Hugging Face writes one: vocab.txt and a tokenizer_config.json with these
+// options, loaded through from_pretrained (so through the config reader).
+tokenizer variant(const std::string& vocab_name, bool lower, std::optional<bool> strip,
+                  bool chinese) {
+  const fs::path vocab_file =
+      vocab_name == "cased" ? kGolden / "cased_vocab.txt" : kModel / "vocab.txt";
+  const std::string folder = "variant_" + vocab_name + "_" + std::to_string(lower) + "_" +
+                             (strip ? std::to_string(*strip) : "null") + "_" +
+                             std::to_string(chinese);
+  write_temp(folder + "/vocab.txt", read_file(vocab_file));
+  write_temp(folder + "/tokenizer_config.json",
+             std::string("{\"do_lower_case\": ") + (lower ? "true" : "false") +
+                 ", \"strip_accents\": " + (strip ? (*strip ? "true" : "false") : "null") +
+                 ", \"tokenize_chinese_chars\": " + (chinese ? "true" : "false") +
+                 ", \"model_max_length\": 512}");
+  return tokenizer::from_pretrained(temp_dir() / folder);
+}
+
+const tokenizer& small_cased() {
+  static const tokenizer t =
+      tokenizer::from_vocab_file(kGolden / "cased_vocab.txt", {.do_lower_case = false});
   return t;
 }
 
@@ -257,6 +286,90 @@ TEST(TokenizerGolden, TruncationAndPaddingTo16) {
   }
 }
 
+// Every tokenizer_config.json setting (do_lower_case x strip_accents x tokenize_chinese_chars)
+// on the uncased vocab and on a small cased one.
+TEST(TokenizerGolden, ConfigVariants) {
+  std::vector<std::string> texts, shown;
+  for (const auto& line : read_lines(kGolden / "variants.txt")) {
+    const auto tab = line.find('\t');
+    texts.push_back(unhex(line.substr(0, tab)));
+    shown.push_back(tab == std::string::npos ? "" : line.substr(tab + 1));
+  }
+  ASSERT_GT(texts.size(), 20u);
+  const auto lines = read_lines(kGolden / "variants.ids");
+  std::size_t settings = 0;
+  for (std::size_t i = 0; i < lines.size();) {
+    const auto f = split(lines[i], ' ');
+    ASSERT_EQ(f.size(), 5u) << "variants.ids line " << i + 1;
+    ASSERT_EQ(f[0], "config") << "variants.ids line " << i + 1;
+    ASSERT_LE(i + 1 + texts.size(), lines.size()) << "variants.ids ends early";
+    const std::optional<bool> strip =
+        f[3] == "null" ? std::nullopt : std::optional<bool>(f[3] == "1");
+    SCOPED_TRACE(lines[i]);
+    const tokenizer t = variant(f[1], f[2] == "1", strip, f[4] == "1");
+    EXPECT_EQ(t.options().do_lower_case, f[2] == "1");
+    EXPECT_EQ(t.options().strip_accents, strip);
+    EXPECT_EQ(t.options().tokenize_chinese_chars, f[4] == "1");
+    const fs::path part = write_temp("variants/variants.ids (" + lines[i].substr(7) + ")", [&] {
+      std::string out;
+      for (std::size_t k = 0; k < texts.size(); ++k) out += lines[i + 1 + k] + "\n";
+      return out;
+    }());
+    expect_golden(t, texts, shown, part);
+    // encode() gives the same ids, with token_type_ids all 0.
+    for (std::size_t k = 0; k < texts.size(); ++k) {
+      const auto e = t.encode(texts[k]);
+      EXPECT_EQ(e.ids, parse_ids(lines[i + 1 + k])) << shown[k];
+      EXPECT_EQ(e.token_type_ids, std::vector<std::int32_t>(e.ids.size(), 0));
+    }
+    i += 1 + texts.size();
+    ++settings;
+  }
+  EXPECT_EQ(settings, 24u);
+}
+
+// Sentence pairs, without truncation and with longest_first truncation and padding to
+// max_length, on the uncased model and the small cased vocab.
+TEST(TokenizerGolden, SentencePairs) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<std::string> shown;
+  for (const auto& line : read_lines(kGolden / "pairs.txt")) {
+    const auto f = split(line, '\t');
+    ASSERT_EQ(f.size(), 3u);
+    pairs.emplace_back(unhex(f[0]), unhex(f[1]));
+    shown.push_back(f[2]);
+  }
+  ASSERT_GT(pairs.size(), 10u);
+  const auto lines = read_lines(kGolden / "pairs.ids");
+  ASSERT_GT(lines.size(), pairs.size() * 8);
+  std::size_t matched = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto f = split(lines[i], '\t');
+    ASSERT_EQ(f.size(), 6u) << "pairs.ids line " << i + 1;
+    const tokenizer& t = f[0] == "cased" ? small_cased() : uncased();
+    const auto index = std::stoul(f[1]);
+    const auto max_length = std::stoul(f[2]);
+    ASSERT_LT(index, pairs.size());
+    const auto& [a, b] = pairs[index];
+    encode_options o;
+    if (max_length != 0) o = {.max_length = max_length, .truncation = true, .pad_to = max_length};
+    const auto e = t.encode(a, b, o);
+    const bool same = e.ids == parse_ids(f[3]) && e.attention_mask == parse_ids(f[4]) &&
+                      e.token_type_ids == parse_ids(f[5]);
+    matched += same ? 1 : 0;
+    EXPECT_TRUE(same) << "pairs.ids line " << i + 1 << ": " << shown[index] << " (" << f[0]
+                      << ", max_length " << max_length
+                      << ")\n  expected: " << show(t, parse_ids(f[3])) << "| " << f[5]
+                      << "\n  got:      " << show(t, e.ids) << "| " << [&] {
+                           std::string s;
+                           for (auto v : e.token_type_ids) s += std::to_string(v) + " ";
+                           return s;
+                         }();
+  }
+  std::cout << "[ golden   ] pairs.ids: " << matched << "/" << lines.size()
+            << " match Hugging Face\n";
+}
+
 TEST(TokenizerGolden, Sst2TestSpeed) {
   const auto s = sst2_sentences("test.tsv", true);
   const auto& t = uncased();
@@ -350,6 +463,62 @@ TEST(Tokenizer, BatchPadsToLongest) {
       {"batch item 1", "offset 4"});
 }
 
+TEST(Tokenizer, SingleTextTokenTypesAreZero) {
+  const auto e = uncased().encode("hello world", {.max_length = 8, .pad_to = 8});
+  EXPECT_EQ(e.token_type_ids, ids("0 0 0 0 0 0 0 0"));
+}
+
+TEST(TokenizerPair, SegmentsAndTokenTypes) {
+  const auto e = uncased().encode("hello", "big world", {.max_length = 9, .pad_to = 9});
+  EXPECT_EQ(e.ids, ids("101 7592 102 2502 2088 102 0 0 0"));
+  EXPECT_EQ(e.attention_mask, ids("1 1 1 1 1 1 0 0 0"));
+  EXPECT_EQ(e.token_type_ids, ids("0 0 0 1 1 1 0 0 0"));
+  const auto empty = uncased().encode("", "");
+  EXPECT_EQ(empty.ids, ids("101 102 102"));
+  EXPECT_EQ(empty.token_type_ids, ids("0 0 1"));
+}
+
+TEST(TokenizerPair, LongestFirstTruncation) {
+  const auto cut = [](std::string_view a, std::string_view b, std::size_t n) {
+    return uncased().encode(a, b, {.max_length = n, .truncation = true}).ids;
+  };
+  // a b c d / e f g h i (4 + 5 + 3 = 12): one from the longer b, then alternately, b first.
+  EXPECT_EQ(cut("a b c d", "e f g h i", 11),
+            ids("101 1037 1038 1039 1040 102 1041 1042 1043 1044 102"));
+  EXPECT_EQ(cut("a b c d", "e f g h i", 10), ids("101 1037 1038 1039 1040 102 1041 1042 1043 102"));
+  EXPECT_EQ(cut("a b c d", "e f g h i", 9), ids("101 1037 1038 1039 102 1041 1042 1043 102"));
+  EXPECT_EQ(cut("a b c d", "e f g h i", 4), ids("101 1037 102 102"));
+  EXPECT_EQ(cut("a b c d", "e f g h i", 3), ids("101 102 102"));
+  // The longer text loses all it needs to when the other is short.
+  EXPECT_EQ(cut("a b c d e f", "x", 6), ids("101 1037 1038 102 1060 102"));
+  // Exactly max_length: untouched.
+  EXPECT_EQ(cut("a b", "c", 6), ids("101 1037 1038 102 1039 102"));
+}
+
+TEST(TokenizerPair, BadInputIsAClearError) {
+  std::string text;
+  for (int i = 0; i < 5; ++i) text += "word ";
+  expect_throw_with<std::length_error>(
+      [&] { (void)uncased().encode(text, text, {.max_length = 10}); },
+      {"the pair is 13 tokens", "max_length 10", "truncation"});
+  expect_throw_with<std::invalid_argument>(
+      [] { (void)uncased().encode("a", "b", {.max_length = 2, .truncation = true}); },
+      {"max_length 2", "[CLS] and two [SEP]", "at least 3"});
+  expect_throw_with<std::invalid_argument>(
+      [] { (void)uncased().encode("a", "b", {.max_length = 4, .pad_to = 5}); },
+      {"pad_to 5", "max_length 4"});
+  // Invalid UTF-8 in either text names the text and the byte offset within it.
+  expect_throw_with<utf8_error>([] { (void)uncased().encode("ok \xff", "fine"); },
+                                {"text_a", "offset 3"});
+  expect_throw_with<utf8_error>([] { (void)uncased().encode("fine", "a\xc3"); },
+                                {"text_b", "offset 1", "truncated"});
+  try {
+    (void)uncased().encode("fine", "ab\x80");
+  } catch (const utf8_error& e) {
+    EXPECT_EQ(e.offset(), 2u);
+  }
+}
+
 // ---- invalid UTF-8 ------------------------------------------------------------------------
 
 TEST(TokenizerUtf8, InvalidInputNamesProblemAndOffset) {
@@ -404,6 +573,37 @@ TEST(TokenizerUtf8, RandomInputNeverCrashes) {
     }
     EXPECT_NO_THROW((void)uncased().encode(valid, {.truncation = true}));
     EXPECT_NO_THROW((void)cased().encode(valid, {.truncation = true}));
+    try {
+      const auto e = uncased().encode(bytes, valid, {.max_length = 16, .truncation = true});
+      EXPECT_EQ(e.ids.size(), e.token_type_ids.size());
+      EXPECT_LE(e.ids.size(), 16u);
+    } catch (const utf8_error&) {
+    }
+    EXPECT_NO_THROW(
+        (void)small_cased().encode(valid, valid, {.max_length = 5, .truncation = true}));
+  }
+}
+
+TEST(TokenizerUtf8, RandomInputEverySettingNeverCrashes) {
+  std::mt19937 rng(777);
+  std::uniform_int_distribution<int> len(0, 48);
+  std::uniform_int_distribution<std::uint32_t> cp(0, 0x10FFFF);
+  for (const char* v : {"uncased", "cased"}) {
+    for (const bool lower : {true, false}) {
+      for (const std::optional<bool> strip :
+           {std::optional<bool>(), std::optional<bool>(true), std::optional<bool>(false)}) {
+        const tokenizer t = variant(v, lower, strip, !lower);
+        for (int i = 0; i < 150; ++i) {
+          std::string valid;
+          for (int k = len(rng); k > 0; --k) {
+            const char32_t c = cp(rng) % (k % 3 == 0 ? 0x3000u : 0x110000u);
+            if (c < 0xD800 || c > 0xDFFF) bc1s::text::append_utf8(valid, c);
+          }
+          EXPECT_NO_THROW((void)t.encode(valid, {.truncation = true}));
+          EXPECT_NO_THROW((void)t.encode(valid, valid, {.max_length = 3, .truncation = true}));
+        }
+      }
+    }
   }
 }
 
@@ -469,6 +669,8 @@ TEST(TokenizerConfig, ReaderEveryCase) {
         const auto o = tokenizer::read_tokenizer_config(p);
         EXPECT_EQ(o.do_lower_case, c.do_lower_case);
         EXPECT_EQ(o.model_max_length, c.model_max_length);
+        EXPECT_EQ(o.strip_accents, c.strip_accents);
+        EXPECT_EQ(o.tokenize_chinese_chars, c.tokenize_chinese_chars);
       } catch (const std::exception& e) {
         ADD_FAILURE() << "rejected: " << e.what();
       }

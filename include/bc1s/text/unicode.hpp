@@ -210,10 +210,9 @@ inline bool is_nonspacing_mark(char32_t cp) noexcept {
   return category(cp) == UTF8PROC_CATEGORY_MN;
 }
 
-// Simple (one-to-one) lowercase mapping. Python's str.lower() differs only for U+0130 (to
-// "i" + U+0307), and the U+0307 is removed by accent stripping, which BERT always applies
-// after lowercasing; Hugging Face lowercases one character at a time, so there is no
-// final-sigma rule to follow either.
+// Simple (one-to-one) lowercase mapping. Python's str.lower() of one character differs only
+// for U+0130 (to "i" + U+0307), which the tokenizer handles itself; Hugging Face lowercases one
+// character at a time, so there is no final-sigma rule to follow.
 inline char32_t to_lower(char32_t cp) noexcept {
   if (cp < 0x80) return (cp >= U'A' && cp <= U'Z') ? cp + 32 : cp;
   return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));

@@ -1,7 +1,10 @@
 // BERT WordPiece tokenizer with the semantics of Hugging Face's (slow, Python) BertTokenizer:
 // special-token split, BasicTokenizer, then WordpieceTokenizer.
 //
-//   text (UTF-8) -> [CLS] ids... [SEP] -> padded to a length with [PAD], attention mask 1/0
+//   text (UTF-8)        -> [CLS] a... [SEP]            -> padded to a length with [PAD]
+//   text_a, text_b      -> [CLS] a... [SEP] b... [SEP]   (a sentence pair)
+//   attention_mask 1 for real ids, 0 for [PAD]; token_type_ids 0 for [CLS] a [SEP], 1 for b [SEP]
+//   (and 0 for [PAD], as Hugging Face pads them).
 //
 // Steps, in Hugging Face's order:
 //  1. The text is split around the literal special tokens "[CLS]" "[SEP]" "[PAD]" "[MASK]"
@@ -9,15 +12,21 @@
 //     becomes its own id. "[cls]" is ordinary text: [ cl ##s ].
 //  2. Cleaning: U+0000, U+FFFD and every C* character (control, format such as U+200B/U+200D/
 //     U+00AD, private use, unassigned) are dropped; \t \n \r and Zs become a space.
-//  3. CJK ideographs (HF _is_chinese_char ranges) are surrounded by spaces; then NFC.
-//  4. Split on whitespace (space, U+2028, U+2029). With do_lower_case each piece is lowercased,
-//     NFD-decomposed and stripped of Mn marks; without it, a piece equal to a special token is
-//     kept whole. Then punctuation (P* and ASCII 33-47, 58-64, 91-96, 123-126) is split off.
+//  3. With tokenize_chinese_chars, CJK ideographs (HF _is_chinese_char ranges) are surrounded
+//     by spaces; then NFC.
+//  4. Split on whitespace (space, U+2028, U+2029). Without do_lower_case, a piece equal to a
+//     special token is kept whole. Otherwise: with do_lower_case each character is lowercased
+//     on its own (Python's str.lower() of one character: U+0130 becomes "i" U+0307, no
+//     final-sigma rule); with strip_accents (null: the same as do_lower_case) the piece is
+//     NFD-decomposed and stripped of Mn marks. A piece that is a special token by then is kept
+//     whole too. Then punctuation (P* and ASCII 33-47, 58-64, 91-96, 123-126) is split off.
 //  5. WordPiece: greedy longest match first, "##" continuations; a word of more than 100 code
 //     points, or one with no full decomposition, is a single [UNK].
 //
-// Invalid UTF-8 throws bc1s::text::utf8_error (byte offset in the message). A sequence longer
-// than max_length throws std::length_error unless truncation is asked for (HF only warns).
+// Invalid UTF-8 throws bc1s::text::utf8_error (byte offset in the message; for a pair, which
+// text). A sequence longer than max_length throws std::length_error unless truncation is asked
+// for (HF only warns). Truncation of a pair is HF's "longest_first": one token at a time from
+// the end of the longer text, from text_b when both are as long.
 // A model folder's tokenizer_config.json is read by the rules written above
 // tokenizer_config_error, the same for tokenizer::from_pretrained and io::load_tokenizer_config.
 //
@@ -55,7 +64,10 @@
 namespace bc1s::text {
 
 struct tokenizer_options {
-  bool do_lower_case = true;                   // lowercase + strip accents (uncased models)
+  bool do_lower_case = true;  // lowercase (uncased models)
+  // Strip accents (NFD, then drop Mn marks); nullopt: the same as do_lower_case.
+  std::optional<bool> strip_accents = std::nullopt;
+  bool tokenize_chinese_chars = true;          // surround CJK ideographs with spaces
   std::size_t model_max_length = 512;          // default encode_options::max_length
                                                // (kNoMaxLength: no limit)
   std::size_t max_input_chars_per_word = 100;  // longer words become [UNK]
@@ -64,14 +76,18 @@ struct tokenizer_options {
 struct encode_options {
   std::size_t max_length =
       0;  // limit on ids incl. [CLS] and [SEP]; 0: the tokenizer's model_max_length
-  bool truncation = false;  // drop trailing word pieces to fit max_length (else std::length_error)
+  bool truncation = false;  // drop trailing word pieces to fit max_length (else std::length_error);
+                            // a pair: longest_first
   std::size_t pad_to = 0;   // pad with [PAD] (mask 0) up to this length; 0: no padding
 };
 
-// One encoded sequence: ids = [CLS] pieces... [SEP] [PAD]...; attention_mask 1 for real ids.
+// One encoded sequence: ids = [CLS] pieces... [SEP] [PAD]... (a pair: [CLS] a... [SEP] b...
+// [SEP] [PAD]...); attention_mask 1 for real ids; token_type_ids 1 for b... [SEP] of a pair,
+// else 0. All three have the same length.
 struct encoding {
   std::vector<std::int32_t> ids;
   std::vector<std::int32_t> attention_mask;
+  std::vector<std::int32_t> token_type_ids;
   [[nodiscard]] std::size_t size() const noexcept { return ids.size(); }
 };
 
@@ -85,6 +101,8 @@ struct encoding {
 //                     than 64 levels are errors. Unknown keys are ignored (tokenizer_class,
 //                     added_tokens_decoder, name_or_path, ...).
 //   do_lower_case     true or false; absent: true.
+//   strip_accents     true, false or null; absent: null (follow do_lower_case).
+//   tokenize_chinese_chars   true or false; absent: true.
 //   model_max_length  absent: 512 (the BERT position table). An integer >= 2 (written 512 or
 //                     512.0): that value. 1e18 or more (transformers writes int(1e30) for "no
 //                     limit", a number beyond uint64 that JSON readers see as 1e30) or null
@@ -92,8 +110,7 @@ struct encoding {
 //                     tokenizer's own (io::load_tokenizer_config clamps it to the position table).
 //                     0 and 1 are errors: no room for [CLS] and [SEP], so every encode() would
 //                     fail. Negative, fractional or non-numeric values are errors.
-//   tokenize_chinese_chars, do_basic_tokenize   absent or true (what this tokenizer does).
-//   strip_accents     absent, null, or equal to do_lower_case (Hugging Face's default).
+//   do_basic_tokenize absent or true (what this tokenizer does).
 //   unk_token, sep_token, pad_token, cls_token, mask_token   absent, or "[UNK]", "[SEP]", "[PAD]",
 //                     "[CLS]", "[MASK]" as a string or an AddedToken object {"content": ...}.
 //
@@ -159,17 +176,21 @@ class tokenizer_config_reader {
       opts.do_lower_case = v->get<bool>();
     }
     if (const auto* v = find("model_max_length")) opts.model_max_length = max_length(*v);
-    for (const char* key : {"tokenize_chinese_chars", "do_basic_tokenize"}) {
-      if (const auto* v = find(key); v != nullptr && !(v->is_boolean() && v->get<bool>())) {
-        fail_field(key, "is " + snippet(*v) + ", only true is supported");
-      }
-    }
     if (const auto* v = find("strip_accents"); v != nullptr && !v->is_null()) {
-      if (!v->is_boolean() || v->get<bool>() != opts.do_lower_case) {
-        fail_field("strip_accents", "is " + snippet(*v) + " with do_lower_case " +
-                                        (opts.do_lower_case ? "true" : "false") +
-                                        ", only null or the same as do_lower_case is supported");
+      if (!v->is_boolean()) {
+        fail_field("strip_accents", type_of(*v) + ", expected true, false or null");
       }
+      opts.strip_accents = v->get<bool>();
+    }
+    if (const auto* v = find("tokenize_chinese_chars")) {
+      if (!v->is_boolean()) {
+        fail_field("tokenize_chinese_chars", type_of(*v) + ", expected true or false");
+      }
+      opts.tokenize_chinese_chars = v->get<bool>();
+    }
+    if (const auto* v = find("do_basic_tokenize");
+        v != nullptr && !(v->is_boolean() && v->get<bool>())) {
+      fail_field("do_basic_tokenize", "is " + snippet(*v) + ", only true is supported");
     }
     static constexpr std::array<std::pair<const char*, std::string_view>, 5> kSpecials = {
         {{"unk_token", "[UNK]"},
@@ -363,7 +384,7 @@ class tokenizer {
   // [CLS] pieces [SEP], truncated / padded as asked. Throws utf8_error, std::length_error
   // (too long without truncation) or std::invalid_argument (bad options).
   [[nodiscard]] encoding encode(std::string_view text, const encode_options& opts = {}) const {
-    const std::size_t max_length = check_options(opts);
+    const std::size_t max_length = check_options(opts, 2);
     encoding e;
     e.ids.push_back(cls_id_);
     tokenize_ids(text, e.ids);
@@ -378,6 +399,51 @@ class tokenizer {
     }
     e.ids.push_back(sep_id_);
     e.attention_mask.assign(e.ids.size(), 1);
+    e.token_type_ids.assign(e.ids.size(), 0);
+    pad(e, opts.pad_to);
+    return e;
+  }
+
+  // A sentence pair: [CLS] a... [SEP] b... [SEP], token_type_ids 0 up to the first [SEP], then 1;
+  // truncated (longest_first, as Hugging Face) and padded as asked. Throws utf8_error (naming
+  // text_a or text_b; offset() within that text), std::length_error (too long without
+  // truncation) or std::invalid_argument (bad options; a pair needs max_length >= 3).
+  [[nodiscard]] encoding encode(std::string_view text_a, std::string_view text_b,
+                                const encode_options& opts = {}) const {
+    const std::size_t max_length = check_options(opts, 3);
+    std::vector<std::int32_t> a, b;
+    tokenize_named(text_a, "text_a", a);
+    tokenize_named(text_b, "text_b", b);
+    const std::size_t total = a.size() + b.size() + 3;
+    if (total > max_length) {
+      if (!opts.truncation) {
+        throw std::length_error(
+            "bc1s::text::tokenizer::encode: the pair is " + std::to_string(total) +
+            " tokens with [CLS] and two [SEP], more than max_length " + std::to_string(max_length) +
+            "; shorten it or set truncation = true");
+      }
+      // longest_first: one token at a time from the longer, from b on a tie.
+      std::size_t remove = total - max_length;
+      const std::size_t first =
+          std::min(remove, a.size() > b.size() ? a.size() - b.size() : b.size() - a.size());
+      remove -= first;
+      std::size_t from_a = remove / 2;
+      std::size_t from_b = remove - remove / 2;
+      (a.size() > b.size() ? from_a : from_b) += first;
+      a.resize(a.size() - from_a);
+      b.resize(b.size() - from_b);
+    }
+    encoding e;
+    e.ids.reserve(a.size() + b.size() + 3);
+    e.ids.push_back(cls_id_);
+    e.ids.insert(e.ids.end(), a.begin(), a.end());
+    e.ids.push_back(sep_id_);
+    const std::size_t first_segment = e.ids.size();
+    e.ids.insert(e.ids.end(), b.begin(), b.end());
+    e.ids.push_back(sep_id_);
+    e.attention_mask.assign(e.ids.size(), 1);
+    e.token_type_ids.assign(e.ids.size(), 1);
+    std::fill_n(e.token_type_ids.begin(), first_segment, 0);
     pad(e, opts.pad_to);
     return e;
   }
@@ -420,12 +486,14 @@ class tokenizer {
         offs;  // byte offset of each code point of the word in utf8, plus the end
   };
 
-  std::size_t check_options(const encode_options& opts) const {
+  // The effective max_length; specials is 2 for one text, 3 for a pair.
+  std::size_t check_options(const encode_options& opts, std::size_t specials) const {
     const std::size_t max_length = opts.max_length == 0 ? opts_.model_max_length : opts.max_length;
-    if (max_length < 2) {
-      throw std::invalid_argument("bc1s::text::tokenizer::encode: max_length " +
-                                  std::to_string(max_length) +
-                                  " leaves no room for [CLS] and [SEP]; use at least 2");
+    if (max_length < specials) {
+      throw std::invalid_argument(
+          "bc1s::text::tokenizer::encode: max_length " + std::to_string(max_length) +
+          (specials == 2 ? " leaves no room for [CLS] and [SEP]; use at least 2"
+                         : " leaves no room for a pair's [CLS] and two [SEP]; use at least 3"));
     }
     if (opts.pad_to > max_length) {
       throw std::invalid_argument("bc1s::text::tokenizer::encode: pad_to " +
@@ -439,6 +507,17 @@ class tokenizer {
     if (e.ids.size() >= length) return;
     e.ids.resize(length, pad_id_);
     e.attention_mask.resize(length, 0);
+    e.token_type_ids.resize(length, 0);
+  }
+
+  // tokenize_ids(), with a utf8_error naming which text of a pair is bad.
+  void tokenize_named(std::string_view text, std::string_view name,
+                      std::vector<std::int32_t>& out) const {
+    try {
+      tokenize_ids(text, out);
+    } catch (const utf8_error& e) {
+      throw utf8_error(std::string(name) + ": " + e.what(), e.offset());
+    }
   }
 
   // (length in code points, id) of the special token starting at p, if any.
@@ -478,7 +557,7 @@ class tokenizer {
       if (c == 0xFFFD || detail::is_control(c)) continue;
       if (detail::is_whitespace(c)) {
         s.buf.push_back(U' ');
-      } else if (detail::is_cjk_ideograph(c)) {
+      } else if (opts_.tokenize_chinese_chars && detail::is_cjk_ideograph(c)) {
         s.buf.push_back(U' ');
         s.buf.push_back(c);
         s.buf.push_back(U' ');
@@ -499,25 +578,49 @@ class tokenizer {
     }
   }
 
-  // One whitespace-delimited token: lowercase + strip accents (or never_split), punctuation split.
+  // One whitespace-delimited token: special token kept whole (HF never_split), else lowercase
+  // and / or strip accents, then punctuation split.
   void run_token(const char32_t* first, const char32_t* last, scratch& s,
                  std::vector<std::int32_t>& out) const {
-    if (opts_.do_lower_case) {
+    const bool lower = opts_.do_lower_case;
+    // With do_lower_case, Hugging Face lowercases the text before this step, so a token that
+    // reads "[CLS]" only once cleaned ("[CL\u200bS]") is lowercased and split.
+    if (!lower && is_special_text(first, last)) {
+      run_wordpiece(first, last, s, out);  // no punctuation split
+      return;
+    }
+    const bool strip = opts_.strip_accents.value_or(lower);
+    if (lower || strip) {
       s.word.clear();
       if (detail::all_ascii(first, last)) {
-        for (const char32_t* it = first; it != last; ++it) s.word.push_back(detail::to_lower(*it));
+        for (const char32_t* it = first; it != last; ++it)
+          s.word.push_back(lower ? detail::to_lower(*it) : *it);
       } else {
         s.tmp.clear();
-        for (const char32_t* it = first; it != last; ++it) s.tmp.push_back(detail::to_lower(*it));
-        detail::nfd(s.tmp.data(), s.tmp.data() + s.tmp.size(), s.word);
-        std::erase_if(s.word,
-                      [](char32_t c) { return c >= 0x300 && detail::is_nonspacing_mark(c); });
+        for (const char32_t* it = first; it != last; ++it) {
+          if (!lower) {
+            s.tmp.push_back(*it);
+          } else if (*it == 0x130) {  // Python: "\u0130".lower() == "i\u0307"
+            s.tmp.push_back(U'i');
+            s.tmp.push_back(0x307);
+          } else {
+            s.tmp.push_back(detail::to_lower(*it));
+          }
+        }
+        if (strip) {
+          detail::nfd(s.tmp.data(), s.tmp.data() + s.tmp.size(), s.word);
+          std::erase_if(s.word,
+                        [](char32_t c) { return c >= 0x300 && detail::is_nonspacing_mark(c); });
+        } else {
+          s.word.swap(s.tmp);
+        }
       }
       first = s.word.data();
       last = first + s.word.size();
-    } else if (is_special_text(first, last)) {
-      run_wordpiece(first, last, s, out);  // HF never_split: no punctuation split
-      return;
+      if (is_special_text(first, last)) {
+        run_wordpiece(first, last, s, out);  // "[CLS]" once its accents are stripped
+        return;
+      }
     }
     const char32_t* word = first;
     for (const char32_t* it = first; it != last; ++it) {
