@@ -1,6 +1,8 @@
 // bc1s-embed: sentence embeddings with a BERT checkpoint such as all-MiniLM-L6-v2, as
-// sentence-transformers computes them: mean of the last hidden state over the tokens, divided
-// by its L2 norm.
+// sentence-transformers computes them: the last hidden state pooled over the tokens as the
+// folder's modules.json and Pooling config.json say (cls, mean or max), divided by its L2 norm
+// when a Normalize module is listed. Without modules.json (and with --synthetic): mean pooling,
+// then normalisation.
 //
 //   bc1s-embed --model DIR [SENTENCE ...]           one JSON line per sentence
 //   bc1s-embed --model DIR --similarity A B C        cosine-similarity matrix
@@ -25,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bc1s/bc1s.hpp"
+#include "bc1s/io/st_config.hpp"
 #include "bc1s/nn/batching.hpp"
 #include "bc1s/nn/bert.hpp"
 #include "bc1s/text/wordpiece.hpp"
@@ -52,12 +55,15 @@ struct options {
       "                  [SENTENCE ...]\n"
       "\n"
       "Sentence embeddings with a BERT model of all-MiniLM-L6-v2's shape (6 layers, width 384,\n"
-      "12 heads): mean pooling over the tokens, then L2 normalisation, as sentence-transformers.\n"
+      "12 heads), pooled as sentence-transformers does: the pooling (cls, mean or max) of\n"
+      "DIR/modules.json and its Pooling config.json, then L2 normalisation when a Normalize\n"
+      "module is listed; without modules.json, mean pooling then normalisation.\n"
       "Sentences: the arguments, else --input FILE, else one per line of stdin.\n"
       "\n"
       "  --model DIR          Hugging Face / sentence-transformers folder (config.json,\n"
-      "                       model.safetensors, vocab.txt; tokenizer_config.json and\n"
-      "                       sentence_bert_config.json are read when present)\n"
+      "                       model.safetensors, vocab.txt; tokenizer_config.json,\n"
+      "                       sentence_bert_config.json and modules.json are read when\n"
+      "                       present)\n"
       "  --synthetic SEED     seeded random weights of that shape instead of a checkpoint\n"
       "  --vocab FILE         vocab.txt (default: DIR/vocab.txt)\n"
       "  --input FILE         one sentence per line, or a .tsv file with a `sentence` column\n"
@@ -72,7 +78,7 @@ struct options {
       "                       activations rounded to bf16 at each product), int8 (fastest;\n"
       "                       per-channel weight scales, activations quantised per token)\n"
       "                       or fp32\n"
-      "  --verbose            load time, throughput and truncations on stderr\n"
+      "  --verbose            pooling, load time, throughput and truncations on stderr\n"
       "  --help               this text\n"
       "\n"
       "Exit status: 0 if every sentence was embedded; 1 if the model, vocabulary or input\n"
@@ -157,7 +163,8 @@ std::optional<std::size_t> sentence_max_length(const std::string& dir) {
 // The model in any precision, behind one interface.
 class embedder {
  public:
-  explicit embedder(const options& o) : pool_(o.threads) {
+  embedder(const options& o, const bc1s::io::st_pooling& pooling)
+      : pool_(o.threads), pooling_(pooling) {
     if (o.precision == "fp16")
       model_ = make<bc1s::half>(o);
     else if (o.precision == "bf16")
@@ -180,7 +187,7 @@ class embedder {
           typename M::workspace ws(std::min(batch, ids.size()), longest, pool_.size());
           bc1s::nn::run_batched(*m, ws, ids, std::min(batch, ids.size()), &pool_,
                                 [&](std::size_t i, const typename M::workspace& w, std::size_t b) {
-                                  bc1s::nn::mean_pool(w.hidden(), b, ids[i].size(), out[i]);
+                                  pool_one(w.hidden(), b, ids[i].size(), out[i]);
                                 });
         },
         model_);
@@ -188,14 +195,30 @@ class embedder {
   }
 
  private:
+  template <class HiddenView>
+  void pool_one(const HiddenView& h, std::size_t b, std::size_t len, std::span<float> out) const {
+    switch (pooling_.mode) {
+      case bc1s::io::pooling_mode::cls:
+        bc1s::nn::cls_pool(h, b, len, out, pooling_.normalize);
+        break;
+      case bc1s::io::pooling_mode::max:
+        bc1s::nn::max_pool(h, b, len, out, pooling_.normalize);
+        break;
+      case bc1s::io::pooling_mode::mean:
+        bc1s::nn::mean_pool(h, b, len, out, pooling_.normalize);
+        break;
+    }
+  }
+
   template <class WT>
   static std::unique_ptr<bc1s::nn::bert<config, WT>> make(const options& o) {
     using M = bc1s::nn::bert<config, WT>;
-    // The pooler is not used by mean pooling; synthetic weights skip it.
+    // The pooler layer is not used by any of the poolings; synthetic weights skip it.
     return std::make_unique<M>(o.synthetic_seed ? M::synthetic(*o.synthetic_seed, false)
                                                 : M::load(o.model_dir));
   }
   bc1s::runtime::thread_pool pool_;
+  bc1s::io::st_pooling pooling_;
   std::variant<std::unique_ptr<bc1s::nn::bert<config, bc1s::half>>,
                std::unique_ptr<bc1s::nn::bert<config, bc1s::bf16>>,
                std::unique_ptr<bc1s::nn::bert<config, bc1s::qint8>>,
@@ -252,6 +275,20 @@ int run(const options& o) {
     if (!std::filesystem::is_directory(o.model_dir, ec))
       throw std::runtime_error(o.model_dir + ": not a folder (--model expects a folder)");
   }
+  const bc1s::io::st_pooling pooling =
+      o.model_dir.empty() ? bc1s::io::st_pooling{} : bc1s::io::load_st_pooling(o.model_dir);
+  if (pooling.dimension != 0 && pooling.dimension != config::dim) {
+    throw bc1s::io::load_error(pooling.pooling_file.string() +
+                               ": field \"word_embedding_dimension\" is " +
+                               std::to_string(pooling.dimension) + " but the model's width is " +
+                               std::to_string(config::dim));
+  }
+  if (o.verbose) {
+    std::fprintf(stderr, "%s: pooling: %s, %s (%s)\n", kTool, bc1s::io::to_string(pooling.mode),
+                 pooling.normalize ? "then L2-normalised" : "not normalised",
+                 pooling.modules_file.empty() ? "default: no modules.json"
+                                              : pooling.pooling_file.string().c_str());
+  }
   const auto tok = (!o.model_dir.empty() && o.vocab == o.model_dir + "/vocab.txt")
                        ? bc1s::text::tokenizer::from_pretrained(o.model_dir)
                        : bc1s::text::tokenizer::from_vocab_file(o.vocab);
@@ -274,7 +311,7 @@ int run(const options& o) {
   if (o.similarity && ids.size() < 2 && rejected == 0) {
     throw usage_error("--similarity needs at least two sentences");
   }
-  embedder model(o);
+  embedder model(o, pooling);
   const double load_s = seconds_since(t0);
   const auto t1 = clock_type::now();
   const auto emb = ids.empty() ? std::vector<std::vector<float>>{} : model.run(ids, o.batch);
@@ -288,7 +325,14 @@ int run(const options& o) {
                  inf_s > 0 ? double(emb.size()) / inf_s : 0.0, o.batch, o.threads);
   }
   if (o.similarity) {
-    // Rows and columns in input order, numbered; the sentences are listed first.
+    // Rows and columns in input order, numbered; the sentences are listed first. Cosines: the
+    // embeddings are unit vectors only when the folder lists a Normalize module.
+    std::vector<double> norm(emb.size());
+    for (std::size_t i = 0; i < emb.size(); ++i) {
+      double sq = 0;
+      for (const float v : emb[i]) sq += double(v) * v;
+      norm[i] = std::max(std::sqrt(sq), 1e-12);
+    }
     for (std::size_t i = 0; i < emb.size(); ++i)
       std::printf("[%zu] %s\n", i + 1, lines[kept[i]].text.c_str());
     std::printf("%6s", "");
@@ -300,7 +344,7 @@ int run(const options& o) {
       for (std::size_t j = 0; j < emb.size(); ++j) {
         double dot = 0;
         for (std::size_t c = 0; c < config::dim; ++c) dot += double(emb[i][c]) * emb[j][c];
-        std::printf(" %7.4f", dot);
+        std::printf(" %7.4f", dot / (norm[i] * norm[j]));
       }
       std::printf("\n");
     }

@@ -95,30 +95,74 @@ void run_batched(const Model& model, typename Model::workspace& ws,
   }
 }
 
-// Sentence embedding of row b of a (B, C, 1, S) hidden state: the mean over its first `len`
-// columns (the tokens; the rest is padding), then divided by its L2 norm when `normalize`, as
-// sentence-transformers' mean Pooling and Normalize modules do. out: C floats.
+}  // namespace bc1s::nn
+
+// The arguments every pooling checks (internal).
+namespace bc1s::detail {
+
+template <class HiddenView>
+void check_pool_args(const char* name, const HiddenView& h, std::size_t b, std::size_t len,
+                     std::span<const float> out) {
+  if (out.size() != h.c() || len == 0 || len > h.s() || b >= h.b()) {
+    throw std::invalid_argument(
+        std::string("bc1s::") + name + ": expected C = " + std::to_string(h.c()) +
+        " outputs and 0 < len <= S = " + std::to_string(h.s()) +
+        " for b < B = " + std::to_string(h.b()) + "; got " + std::to_string(out.size()) +
+        " outputs, len " + std::to_string(len) + ", b " + std::to_string(b));
+  }
+}
+
+}  // namespace bc1s::detail
+
+namespace bc1s::nn {
+
+// Sentence embeddings of row b of a (B, C, 1, S) hidden state, as sentence-transformers' Pooling
+// module computes them from its first `len` columns (the tokens; the rest is padding), then
+// divided by their L2 norm when `normalize`, as its Normalize module does. out: C floats.
+//   cls_pool   out[c] = h(b, c, 0)                            (the [CLS] token)
+//   mean_pool  out[c] = sum_{s < len} h(b, c, s) / len
+//   max_pool   out[c] = max_{s < len} h(b, c, s)              (padding columns never count)
+
+// Divides `v` by its L2 norm (at least 1e-12, as torch.nn.functional.normalize).
+inline void l2_normalize(std::span<float> v) {
+  double sq = 0;
+  for (const float x : v) sq += double(x) * x;
+  const float inv = 1.0f / std::max(float(std::sqrt(sq)), 1e-12f);
+  for (auto& x : v) x *= inv;
+}
+
 template <class HiddenView>
 void mean_pool(const HiddenView& h, std::size_t b, std::size_t len, std::span<float> out,
                bool normalize = true) {
-  const std::size_t C = h.c();
-  if (out.size() != C || len == 0 || len > h.s() || b >= h.b()) {
-    throw std::invalid_argument("bc1s::mean_pool: expected C = " + std::to_string(C) +
-                                " outputs and 0 < len <= S = " + std::to_string(h.s()) +
-                                " for b < B = " + std::to_string(h.b()));
-  }
-  double sq = 0;
-  for (std::size_t c = 0; c < C; ++c) {
+  bc1s::detail::check_pool_args("mean_pool", h, b, len, out);
+  for (std::size_t c = 0; c < out.size(); ++c) {
     const auto* row = h.row(b, c);
     float sum = 0;
     for (std::size_t s = 0; s < len; ++s) sum += row[s];
     out[c] = sum / float(len);
-    sq += double(out[c]) * out[c];
   }
-  if (normalize) {
-    const float inv = 1.0f / std::max(float(std::sqrt(sq)), 1e-12f);
-    for (auto& v : out) v *= inv;
+  if (normalize) l2_normalize(out);
+}
+
+template <class HiddenView>
+void cls_pool(const HiddenView& h, std::size_t b, std::size_t len, std::span<float> out,
+              bool normalize = true) {
+  bc1s::detail::check_pool_args("cls_pool", h, b, len, out);
+  for (std::size_t c = 0; c < out.size(); ++c) out[c] = h.row(b, c)[0];
+  if (normalize) l2_normalize(out);
+}
+
+template <class HiddenView>
+void max_pool(const HiddenView& h, std::size_t b, std::size_t len, std::span<float> out,
+              bool normalize = true) {
+  bc1s::detail::check_pool_args("max_pool", h, b, len, out);
+  for (std::size_t c = 0; c < out.size(); ++c) {
+    const auto* row = h.row(b, c);
+    float m = row[0];
+    for (std::size_t s = 1; s < len; ++s) m = std::max(m, row[s]);
+    out[c] = m;
   }
+  if (normalize) l2_normalize(out);
 }
 
 }  // namespace bc1s::nn
