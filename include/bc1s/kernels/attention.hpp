@@ -219,8 +219,8 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
   const float scale = args.scale != 0.0f ? args.scale : 1.0f / std::sqrt(static_cast<float>(D));
 
   // Batch item b's additive key mask (nullptr: none).
-  auto batch_mask = [&args, S](std::size_t b) -> const float* {
-    return args.key_mask_add.empty() ? nullptr : args.key_mask_add.data() + b * S;
+  auto batch_mask = [&args, stride = std::size_t{S}](std::size_t b) -> const float* {
+    return args.key_mask_add.empty() ? nullptr : args.key_mask_add.data() + b * stride;
   };
 
   // fp32 activations, heads of a multiple of 32 channels, chunks of 32 queries and enough keys:
