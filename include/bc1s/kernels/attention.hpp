@@ -41,6 +41,9 @@ struct attention_args {
   std::span<float> scratch = {};
   runtime::thread_pool* pool = nullptr;
   float scale = 0.0f;  // 0: 1 / sqrt(D)
+  // The head count, for head_split<C, dyn> (a model whose sizes come from config.json); 0 with a
+  // static H. A value that contradicts a static H is an error.
+  std::size_t heads = 0;
 };
 
 // Floats of scratch attention needs for sequences of S keys, chunks of Q queries, `threads`
@@ -188,7 +191,6 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
   constexpr std::size_t L = simd::kFloatLanes;
   static_assert(Q % L == 0);
   constexpr std::size_t NV = Q / L;
-  constexpr std::size_t H = Heads::heads;
 
   const auto q = as_view(qx);
   const auto k = as_view(kx);
@@ -200,8 +202,8 @@ void attention(const QX& qx, const KX& kx, const VX& vx, OX&& ox, const attentio
   detail::check_same_c("attention", q, k, "queries and keys");
   detail::check_same_c("attention", q, v, "queries and values");
   detail::check_same_c("attention", q, o, "queries and context");
-  const Heads heads(q.c());  // run-time divisibility check for dynamic C
-  const std::size_t B = q.b(), S = q.s(), D = heads.d();
+  const Heads heads(q.c(), args.heads);  // run-time divisibility check for dynamic C or H
+  const std::size_t B = q.b(), S = q.s(), D = heads.d(), H = heads.h();
   const std::size_t Sp = q.mapping().padded_s();
   const std::size_t threads = args.pool ? args.pool->size() : 1;
   const std::size_t tile_floats = detail::round_up(S, 16) * Q;

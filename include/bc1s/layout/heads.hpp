@@ -11,22 +11,29 @@ namespace bc1s {
 
 // head_split<C, H>: C channels split into H heads of D = C / H channels. Heads are contiguous
 // channel ranges [h*D, (h+1)*D) of a (B, C, 1, S) tensor, so a head is a view, never a copy.
+// Either may be dyn (a model whose sizes come from its config.json): the run-time constructor then
+// makes the same check, with the same words, that the static_assert makes for static ones.
 template <std::size_t C, std::size_t H>
 struct head_split {
-  static_assert(H != dyn && H > 0, "bc1s::head_split: expected a static head count H > 0");
-  static_assert(C == dyn || C % H == 0,
+  static_assert(H == dyn || H > 0, "bc1s::head_split: expected a head count H > 0 (or dyn)");
+  static_assert(C == dyn || H == dyn || C % H == 0,
                 "bc1s::head_split: expected C divisible by the number of heads H; choose H that "
                 "divides C (DistilBERT: C = 768, H = 12, D = 64)");
   static constexpr std::size_t channels = C;
   static constexpr std::size_t heads = H;
-  static constexpr std::size_t head_dim = C == dyn ? dyn : C / H;
+  static constexpr std::size_t head_dim = (C == dyn || H == dyn) ? dyn : C / H;
 
   constexpr head_split() = default;
-  // Run-time twin for dynamic C.
-  explicit constexpr head_split(std::size_t c) : c_(c) {
-    if (c == 0 || c % H != 0) {
+  // Run-time twin for dynamic C and H (h = 0: the static H).
+  explicit constexpr head_split(std::size_t c, std::size_t h = 0) : c_(c), h_(h == 0 ? H : h) {
+    if (h_ == dyn || h_ == 0) {
+      detail::throw_shape(
+          "bc1s::head_split: expected a head count H > 0; H is dyn in the type and "
+          "none was given");
+    }
+    if (c == 0 || c % h_ != 0) {
       detail::throw_shape("bc1s::head_split: expected C divisible by the number of heads H; C = " +
-                          std::to_string(c) + ", H = " + std::to_string(H) +
+                          std::to_string(c) + ", H = " + std::to_string(h_) +
                           "; choose H that divides C (DistilBERT: C = 768, H = 12, D = 64)");
     }
     if (C != dyn && c != C) {
@@ -34,12 +41,19 @@ struct head_split {
                           std::to_string(C) + " in the type but " + std::to_string(c) +
                           " was given");
     }
+    if (H != dyn && h_ != H) {
+      detail::throw_shape("bc1s::head_split: static extents contradict the layout's: H is " +
+                          std::to_string(H) + " in the type but " + std::to_string(h_) +
+                          " was given");
+    }
   }
   constexpr std::size_t c() const noexcept { return C == dyn ? c_ : C; }
-  constexpr std::size_t d() const noexcept { return c() / H; }
+  constexpr std::size_t h() const noexcept { return H == dyn ? h_ : H; }
+  constexpr std::size_t d() const noexcept { return c() / h(); }
 
  private:
   std::size_t c_ = C == dyn ? 0 : C;
+  std::size_t h_ = H;
 };
 
 // query_chunk<T, Q>: attention scores are computed Q query columns at a time. Q * sizeof(T) must
