@@ -11,7 +11,8 @@ Setup (no torch needed; use Python 3.12, whose unicodedata is Unicode 15.0 like 
     .venv-tok/bin/pip install -r tools/requirements-tokenizer.txt
     .venv-tok/bin/python tools/make_tokenizer_golden.py [--sets variants,pairs]
 
---sets picks the groups of files to write (default: all): sst2, stress, trunc, variants, pairs.
+--sets picks the groups of files to write (default: all): sst2, stress, trunc, variants, pairs,
+offsets.
 Only write a group again with a Python whose unicodedata is the Unicode version its inputs
 need (stress has characters of Unicode 15.0; variants and pairs have none newer than 14.0).
 
@@ -36,6 +37,25 @@ Output (tests/data/tokenizer/), plain text, one line per input, ids space-separa
                      max_length (0: no truncation, no padding; else truncation=longest_first
                      and padding to max_length), ids, attention mask, token type ids; tabs
                      between the fields
+    offsets.ids      token-to-word alignment and character spans (encode_options::offsets),
+                     from the fast tokenizer (BertTokenizerFast, return_offsets_mapping=True,
+                     word_ids()), for every input of variants.txt (all settings), stress.txt
+                     (uncased, uncased vocab with do_lower_case=False, cased_vocab.txt),
+                     pairs.txt (both vocabs, every max_length), the first 100 SST-2 dev
+                     sentences (uncased) and offsets_random.txt (five settings), where the
+                     slow and fast tokenizers give the same ids and the text has no character
+                     unassigned in this Python's Unicode (those are left out: a later Unicode
+                     may assign them). One line each, tab-separated:
+                         set  vocab do_lower_case strip_accents tokenize_chinese_chars
+                         index  max_length  ids  word_ids  offsets
+                     set: variants, stress, sst2_dev, random or pairs; index: 0-based line of the
+                     inputs; max_length as in pairs.ids (0 for single texts); word_ids with -1
+                     for None; offsets "begin,end" in UTF-8 bytes of the text (of text_a or
+                     text_b for a pair, as token_type_ids says), converted from the code-point
+                     offsets Hugging Face gives.
+    offsets_random.txt  inputs of offsets.ids's set "random", written as stress.txt: random
+                     strings (a fixed seed) of pieces chosen to meet every step: accents composed
+                     and not, lone marks, CJK, controls, special tokens, punctuation, Hangul jamo
     VERSIONS         the versions that wrote each group of files
 """
 
@@ -246,10 +266,143 @@ def write_versions(out_dir, group, line):
         with open(path, encoding="ascii") as f:
             lines = [x for x in f.read().split("\n") if x and not x.startswith(group + ":")]
     lines.append(f"{group}: {line}")
-    order = ["sst2", "stress", "trunc", "variants", "pairs"]
+    order = ["sst2", "stress", "trunc", "variants", "pairs", "offsets"]
     lines.sort(key=lambda x: order.index(x.split(":")[0]) if x.split(":")[0] in order else 99)
     with open(path, "w", encoding="ascii", newline="\n") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def utf8_offsets(text):
+    """Byte offset in text's UTF-8 of each code-point index 0..len(text)."""
+    out = [0]
+    for c in text:
+        out.append(out[-1] + len(c.encode("utf-8")))
+    return out
+
+
+def newer_unicode_risk(text):
+    """Whether text has a character unassigned in this Python's unicodedata (Cn): a later
+    Unicode (the C++ side's) may assign it and tokenize it differently."""
+    return any(unicodedata.category(c) == "Cn" for c in text)
+
+
+def offsets_fields(f_tok, enc, texts):
+    """word_ids and UTF-8 byte offsets of a fast-tokenizer encoding of texts (one or two)."""
+    byte = [utf8_offsets(t) for t in texts]
+    words, spans = [], []
+    for k, (w, (b, e), seq) in enumerate(zip(enc.word_ids(), enc["offset_mapping"], enc.sequence_ids())):
+        words.append(-1 if w is None else w)
+        if seq is None:
+            assert (b, e) == (0, 0), (texts, k, b, e)
+            spans.append((0, 0))
+        else:
+            spans.append((byte[seq][b], byte[seq][e]))
+    return ids_line(words), " ".join(f"{b},{e}" for b, e in spans)
+
+
+def random_offset_inputs():
+    """offsets_random.txt: 200 strings of 0-12 pieces each, from a fixed seed; no character
+    newer than Unicode 14.0."""
+    import random
+    rng = random.Random(20240611)
+    parts = [
+        "a", "B", "Hello", "world", "unaffable", "the", "e\u0301", "\u00e9", "\u00c9", "\u0301",
+        "\u0323\u0300", "a\u0300\u0323", " ", "  ", "\t", "\n", "\u3000", "\u00a0", "\u200b",
+        "\x01", "\u00ad", "\u4e2d", "\u6587", "\u5317\u4eac", "[SEP]", "[CLS]", "[UNK]", "[MASK]",
+        "[", "]", "'", ",", "!", "-", ".", "\u2026", "\u201c", "\u00bf", "\u0130", "I", "\u00df",
+        "\u03a3", "\u03c2", "\U0001F600", "\u2764\ufe0f", "Caf\u00e9", "na\u00efve", "\u00c5",
+        "\u212b", "\uff21", "\ufb01", "\u00bd", "\uac00", "\u110b\u1161", "\u11ab",
+        "\u0e2a\u0e35", "\u0928\u092e", "Ti\u1ebfng", "x" * 40, "ab" * 30, "\u00e9" * 30,
+    ]
+    return ["".join(rng.choice(parts) for _ in range(rng.randint(0, 12))) for _ in range(200)]
+
+
+def write_offsets(args, load, dev):
+    """offsets.ids: see the module docstring."""
+    from transformers import BertTokenizer, BertTokenizerFast
+    import tokenizers
+    import transformers
+
+    lines = []
+    skipped = {"slow/fast ids differ": 0, "unassigned characters": 0}
+
+    def setting_name(vocab, lower, strip, chinese):
+        def opt(x):
+            return "null" if x is None else str(int(x))
+        return f"{vocab} {opt(lower)} {opt(strip)} {opt(chinese)}"
+
+    tokenizers_cache = {}
+
+    def get(vocab, lower, strip, chinese):
+        key = (vocab, lower, strip, chinese)
+        if key not in tokenizers_cache:
+            if vocab == "uncased" and lower and strip is None and chinese:
+                tokenizers_cache[key] = (BertTokenizer.from_pretrained(args.model),
+                                         BertTokenizerFast.from_pretrained(args.model))
+            else:
+                tokenizers_cache[key] = load(vocab, {"do_lower_case": lower, "strip_accents": strip,
+                                                     "tokenize_chinese_chars": chinese})
+        return tokenizers_cache[key]
+
+    def single(set_name, setting, index, text):
+        s_tok, f_tok = get(*setting)
+        if newer_unicode_risk(text):
+            skipped["unassigned characters"] += 1
+            return
+        a = s_tok(text)["input_ids"]
+        g = f_tok(text, return_offsets_mapping=True)
+        if a != g["input_ids"]:
+            skipped["slow/fast ids differ"] += 1
+            return
+        words, spans = offsets_fields(f_tok, g, [text])
+        lines.append("\t".join([set_name, setting_name(*setting), str(index), "0", ids_line(a),
+                                 words, spans]))
+
+    for setting in variant_settings():
+        for i, t in enumerate(variant_inputs()):
+            single("variants", setting, i, t)
+    for setting in (("uncased", True, None, True), ("uncased", False, None, True),
+                    ("cased", False, None, True)):
+        for i, t in enumerate(stress_inputs()):
+            single("stress", setting, i, t)
+    for i, t in enumerate(dev[:100]):
+        single("sst2_dev", ("uncased", True, None, True), i, t)
+    random_texts = random_offset_inputs()
+    with open(os.path.join(args.out, "offsets_random.txt"), "w", encoding="ascii", newline="\n") as f:
+        for t in random_texts:
+            assert "\n" not in ascii(t)
+            f.write(t.encode("utf-8").hex() + "\t" + ascii(t) + "\n")
+    for setting in (("uncased", True, None, True), ("uncased", False, None, True),
+                    ("uncased", True, False, True), ("cased", False, None, True),
+                    ("cased", False, True, False)):
+        for i, t in enumerate(random_texts):
+            single("random", setting, i, t)
+    for setting in (("uncased", True, None, True), ("cased", False, None, True)):
+        s_tok, f_tok = get(*setting)
+        for i, (a, b) in enumerate(pair_inputs()):
+            for m in pair_max_lengths():
+                if newer_unicode_risk(a + b):
+                    skipped["unassigned characters"] += 1
+                    continue
+                kw = {} if m == 0 else {"max_length": m, "truncation": "longest_first",
+                                        "padding": "max_length"}
+                e = s_tok(a, b, **kw)
+                g = f_tok(a, b, return_offsets_mapping=True, **kw)
+                if e["input_ids"] != g["input_ids"] or e["token_type_ids"] != g["token_type_ids"]:
+                    skipped["slow/fast ids differ"] += 1
+                    continue
+                words, spans = offsets_fields(f_tok, g, [a, b])
+                lines.append("\t".join(["pairs", setting_name(*setting), str(i), str(m),
+                                         ids_line(e["input_ids"]), words, spans]))
+    with open(os.path.join(args.out, "offsets.ids"), "w", encoding="ascii", newline="\n") as f:
+        f.write("\n".join(lines) + "\n")
+    left_out = ", ".join(f"{k} {v}" for k, v in skipped.items())
+    print(f"offsets.ids: {len(lines)} lines (left out: {left_out})")
+    write_versions(args.out, "offsets",
+                   f"offsets.ids offsets_random.txt: python {platform.python_version()} (unicodedata "
+                   f"{unicodedata.unidata_version}), transformers {transformers.__version__} "
+                   f"(fast BertTokenizerFast is the reference), tokenizers {tokenizers.__version__}, "
+                   f"{len(lines)} lines, left out: {left_out}")
 
 
 def ids_line(ids):
@@ -261,11 +414,12 @@ def main():
     p.add_argument("--model", default="/work/shared/data/distilbert-sst2", help="folder with vocab.txt")
     p.add_argument("--sst2", default="/work/shared/data/sst2", help="folder with dev.tsv and test.tsv")
     p.add_argument("--out", default=os.path.join(ROOT, "tests", "data", "tokenizer"))
-    p.add_argument("--sets", default="sst2,stress,trunc,variants,pairs",
-                   help="comma-separated groups to write: sst2, stress, trunc, variants, pairs")
+    p.add_argument("--sets", default="sst2,stress,trunc,variants,pairs,offsets",
+                   help="comma-separated groups to write: sst2, stress, trunc, variants, pairs, "
+                        "offsets")
     args = p.parse_args()
     sets = set(args.sets.split(","))
-    unknown = sets - {"sst2", "stress", "trunc", "variants", "pairs"}
+    unknown = sets - {"sst2", "stress", "trunc", "variants", "pairs", "offsets"}
     if unknown:
         p.error(f"unknown --sets: {sorted(unknown)}")
 
@@ -418,6 +572,9 @@ def main():
             f.write("\n".join(lines) + "\n")
         print(f"pairs.ids: {len(lines)} lines")
         write_versions(args.out, "pairs", "pairs.ids: " + versions_line())
+
+    if "offsets" in sets:
+        write_offsets(args, load, dev)
 
     print(f"slow vs fast disagreements (last group): {len(disagreements)}")
     for name, i, t, a, b in disagreements:

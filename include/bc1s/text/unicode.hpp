@@ -263,6 +263,104 @@ inline void nfd(const char32_t* first, const char32_t* last, std::vector<char32_
   }
 }
 
+// nfd() that also writes, for each code point of out, the index in [first, last) of the code
+// point it came from (canonical ordering moves the indices along).
+inline void nfd_indexed(const char32_t* first, const char32_t* last, std::vector<char32_t>& out,
+                        std::vector<std::size_t>& from) {
+  out.clear();
+  from.clear();
+  utf8proc_int32_t tmp[32];
+  for (const char32_t* it = first; it != last; ++it) {
+    const auto index = static_cast<std::size_t>(it - first);
+    if (*it < 0x80) {
+      out.push_back(*it);
+      from.push_back(index);
+      continue;
+    }
+    int boundclass = 0;
+    const utf8proc_ssize_t n = utf8proc_decompose_char(
+        static_cast<utf8proc_int32_t>(*it), tmp, 32,
+        static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_STABLE), &boundclass);
+    if (n < 0 || n > 32) {
+      out.push_back(*it);
+      from.push_back(index);
+      continue;
+    }
+    for (utf8proc_ssize_t k = 0; k < n; ++k) {
+      out.push_back(static_cast<char32_t>(tmp[k]));
+      from.push_back(index);
+    }
+  }
+  // Canonical ordering as in nfd(): a stable insertion sort of each run of non-starters.
+  const auto ccc = [](char32_t c) -> int {
+    return c < 0x300 ? 0 : utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
+  };
+  std::size_t i = 0;
+  while (i < out.size()) {
+    if (ccc(out[i]) == 0) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < out.size() && ccc(out[j]) != 0) ++j;
+    for (std::size_t k = i + 1; k < j; ++k) {
+      for (std::size_t m = k; m > i && ccc(out[m - 1]) > ccc(out[m]); --m) {
+        std::swap(out[m - 1], out[m]);
+        std::swap(from[m - 1], from[m]);
+      }
+    }
+    i = j;
+  }
+}
+
+// The primary composite of a starter and the code point after it, as utf8proc composes them
+// (Hangul included); 0 if there is none.
+inline char32_t compose_pair(char32_t starter, char32_t next) noexcept {
+  if (next < 0x80) return 0;  // no canonical decomposition ends in an ASCII character
+  utf8proc_int32_t pair[2] = {static_cast<utf8proc_int32_t>(starter),
+                              static_cast<utf8proc_int32_t>(next)};
+  const utf8proc_ssize_t n = utf8proc_normalize_utf32(
+      pair, 2, static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_STABLE));
+  return n == 1 ? static_cast<char32_t>(pair[0]) : 0;
+}
+
+// Canonical composition of d (an NFD sequence, as nfd_indexed() writes it) into out, by the
+// same rule as utf8proc: a code point composes with the last starter unless a code point left
+// between them has a combining class of 0 or at least its own. For each code point of out,
+// [lo, hi) spans the from[] of every code point composed into it.
+inline void compose_indexed(const std::vector<char32_t>& d, const std::vector<std::size_t>& from,
+                            std::vector<char32_t>& out, std::vector<std::size_t>& lo,
+                            std::vector<std::size_t>& hi) {
+  out.clear();
+  lo.clear();
+  hi.clear();
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t starter = kNone;
+  int last_ccc = -1;  // highest combining class left since the starter; -1: none
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    const char32_t c = d[i];
+    const int cc =
+        c < 0x300 ? 0 : utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
+    if (starter != kNone && cc > last_ccc) {
+      if (const char32_t composite = compose_pair(out[starter], c)) {
+        out[starter] = composite;
+        lo[starter] = std::min(lo[starter], from[i]);
+        hi[starter] = std::max(hi[starter], from[i] + 1);
+        continue;
+      }
+    }
+    if (cc == 0) {
+      starter = out.size();
+      last_ccc = -1;
+    } else {
+      last_ccc = std::max(last_ccc, cc);
+    }
+    out.push_back(c);
+    lo.push_back(from[i]);
+    hi.push_back(from[i] + 1);
+  }
+}
+
 // Canonical composition (NFC) of buf in place: NFD into scratch, then utf8proc's composition.
 inline void nfc_in_place(std::vector<char32_t>& buf, std::vector<char32_t>& scratch) {
   if (all_ascii(buf.data(), buf.data() + buf.size())) return;

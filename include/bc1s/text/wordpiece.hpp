@@ -30,6 +30,14 @@
 // A model folder's tokenizer_config.json is read by the rules written above
 // tokenizer_config_error, the same for tokenizer::from_pretrained and io::load_tokenizer_config.
 //
+// encode_options::offsets adds each token's word index and byte span in the original text, as
+// BertTokenizerFast's word_ids() and offset_mapping (see encoding). Where the slow and fast
+// tokenizers give different ids (NFC, which only the slow one applies, changed a word: decomposed
+// accents without accent stripping; a pair cut to an odd number of tokens when text_b is the
+// longer: the fast one keeps the odd token in text_b, the slow one in text_a), the ids here are
+// the slow tokenizer's, and a token spans the original characters of the code points it was
+// made of.
+//
 // Known differences from Hugging Face: a special token missing from vocab.txt is ordinary text
 // here (HF appends it as a new id past the vocab); character classes come from utf8proc's
 // Unicode version (15.0 for utf8proc 2.8, the same as Python 3.12's unicodedata; under another
@@ -48,6 +56,7 @@
 #include <limits>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -79,17 +88,58 @@ struct encode_options {
   bool truncation = false;  // drop trailing word pieces to fit max_length (else std::length_error);
                             // a pair: longest_first
   std::size_t pad_to = 0;   // pad with [PAD] (mask 0) up to this length; 0: no padding
+  bool offsets = false;     // also fill encoding::word_ids and encoding::offsets
+};
+
+// Bytes [begin, end) of the original UTF-8 text a token came from; {0, 0} for [CLS], [SEP] and
+// [PAD].
+struct token_offset {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  friend bool operator==(const token_offset&, const token_offset&) = default;
 };
 
 // One encoded sequence: ids = [CLS] pieces... [SEP] [PAD]... (a pair: [CLS] a... [SEP] b...
 // [SEP] [PAD]...); attention_mask 1 for real ids; token_type_ids 1 for b... [SEP] of a pair,
 // else 0. All three have the same length.
+//
+// With encode_options::offsets (else both are empty), also one entry per id of
+//   word_ids  the index of the word the token came from, -1 for [CLS], [SEP] and [PAD]. Words
+//             are those of Hugging Face's BertPreTokenizer, numbered from 0 in each text (in a
+//             pair, again from 0 in text_b, as BertTokenizerFast's word_ids()): the text split
+//             at whitespace, with each punctuation character, each CJK ideograph (with
+//             tokenize_chinese_chars) and each special token written in the text a word of its
+//             own. "don't" is three words: don ' t. Every word has at least one token.
+//   offsets   the token's bytes in the original text (text_a, or text_b where token_type_ids
+//             is 1), as BertTokenizerFast's offset_mapping (return_offsets_mapping=True) in
+//             UTF-8 bytes instead of code points: the span from the first to the last original
+//             character the token's normalized characters came from. Lowercasing and accent
+//             stripping do not move spans ("Café" -> cafe is bytes 0-5); a "##" piece is its
+//             part of the word; [UNK] is the whole word (after punctuation splitting); removed
+//             control characters lie outside every span except inside a token ("a\u200bb" -> ab
+//             is bytes 0-5); combining marks dropped by accent stripping after a letter are not
+//             part of its span ("e\u0301" -> e is byte 0-1, as Hugging Face).
+// Truncation drops them with their ids; padding adds -1 and {0, 0}.
 struct encoding {
   std::vector<std::int32_t> ids;
   std::vector<std::int32_t> attention_mask;
   std::vector<std::int32_t> token_type_ids;
+  std::vector<std::int32_t> word_ids;  // with encode_options::offsets
+  std::vector<token_offset> offsets;   // with encode_options::offsets
   [[nodiscard]] std::size_t size() const noexcept { return ids.size(); }
 };
+
+// For token classification (NER), from encoding::word_ids: the index of the first token of each
+// word, in order. For one text, result[w] is the first token of word w, for the words left after
+// truncation; label it with word w's label and ignore the other tokens of the word (Hugging
+// Face's -100). For a pair: text_a's words, then text_b's.
+[[nodiscard]] inline std::vector<std::size_t> word_starts(std::span<const std::int32_t> word_ids) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < word_ids.size(); ++i) {
+    if (word_ids[i] >= 0 && (i == 0 || word_ids[i - 1] != word_ids[i])) out.push_back(i);
+  }
+  return out;
+}
 
 // ---- tokenizer_config.json -------------------------------------------------------------------
 //
@@ -348,24 +398,7 @@ class tokenizer {
 
   // Word-piece ids of text, without [CLS]/[SEP], appended to out.
   void tokenize_ids(std::string_view text, std::vector<std::int32_t>& out) const {
-    scratch s;
-    decode_utf8(text, s.cps);
-    const char32_t* p = s.cps.data();
-    const char32_t* const end = p + s.cps.size();
-    const char32_t* segment = p;
-    while (p != end) {
-      if (*p == U'[') {
-        if (auto m = match_special(p, end)) {
-          run_basic(segment, p, s, out);
-          out.push_back(m->second);
-          p += m->first;
-          segment = p;
-          continue;
-        }
-      }
-      ++p;
-    }
-    run_basic(segment, end, s, out);
+    tokenize<false>(text, out, nullptr);
   }
 
   [[nodiscard]] std::vector<std::int32_t> tokenize_ids(std::string_view text) const {
@@ -385,16 +418,12 @@ class tokenizer {
   // (too long without truncation) or std::invalid_argument (bad options).
   [[nodiscard]] encoding encode(std::string_view text, const encode_options& opts = {}) const {
     const std::size_t max_length = check_options(opts, 2);
+    if (opts.offsets) return encode_with_offsets(text, opts, max_length);
     encoding e;
     e.ids.push_back(cls_id_);
     tokenize_ids(text, e.ids);
     if (e.ids.size() + 1 > max_length) {
-      if (!opts.truncation) {
-        throw std::length_error(
-            "bc1s::text::tokenizer::encode: the text is " + std::to_string(e.ids.size() + 1) +
-            " tokens with [CLS] and [SEP], more than max_length " + std::to_string(max_length) +
-            "; shorten it or set truncation = true");
-      }
+      if (!opts.truncation) throw_too_long(e.ids.size() + 1, max_length);
       e.ids.resize(max_length - 1);
     }
     e.ids.push_back(sep_id_);
@@ -412,8 +441,17 @@ class tokenizer {
                                 const encode_options& opts = {}) const {
     const std::size_t max_length = check_options(opts, 3);
     std::vector<std::int32_t> a, b;
-    tokenize_named(text_a, "text_a", a);
-    tokenize_named(text_b, "text_b", b);
+    std::vector<std::int32_t> words_a, words_b;  // with opts.offsets only
+    std::vector<token_offset> offsets_a, offsets_b;
+    if (opts.offsets) {
+      tracker ta{offsets_a, words_a};
+      tracker tb{offsets_b, words_b};
+      tokenize_named<true>(text_a, "text_a", a, &ta);
+      tokenize_named<true>(text_b, "text_b", b, &tb);
+    } else {
+      tokenize_named<false>(text_a, "text_a", a, nullptr);
+      tokenize_named<false>(text_b, "text_b", b, nullptr);
+    }
     const std::size_t total = a.size() + b.size() + 3;
     if (total > max_length) {
       if (!opts.truncation) {
@@ -432,6 +470,12 @@ class tokenizer {
       (a.size() > b.size() ? from_a : from_b) += first;
       a.resize(a.size() - from_a);
       b.resize(b.size() - from_b);
+      if (opts.offsets) {
+        offsets_a.resize(a.size());
+        words_a.resize(a.size());
+        offsets_b.resize(b.size());
+        words_b.resize(b.size());
+      }
     }
     encoding e;
     e.ids.reserve(a.size() + b.size() + 3);
@@ -441,6 +485,20 @@ class tokenizer {
     const std::size_t first_segment = e.ids.size();
     e.ids.insert(e.ids.end(), b.begin(), b.end());
     e.ids.push_back(sep_id_);
+    if (opts.offsets) {
+      e.word_ids.reserve(e.ids.size());
+      e.word_ids.push_back(-1);
+      e.word_ids.insert(e.word_ids.end(), words_a.begin(), words_a.end());
+      e.word_ids.push_back(-1);
+      e.word_ids.insert(e.word_ids.end(), words_b.begin(), words_b.end());
+      e.word_ids.push_back(-1);
+      e.offsets.reserve(e.ids.size());
+      e.offsets.emplace_back();
+      e.offsets.insert(e.offsets.end(), offsets_a.begin(), offsets_a.end());
+      e.offsets.emplace_back();
+      e.offsets.insert(e.offsets.end(), offsets_b.begin(), offsets_b.end());
+      e.offsets.emplace_back();
+    }
     e.attention_mask.assign(e.ids.size(), 1);
     e.token_type_ids.assign(e.ids.size(), 1);
     std::fill_n(e.token_type_ids.begin(), first_segment, 0);
@@ -486,6 +544,59 @@ class tokenizer {
         offs;  // byte offset of each code point of the word in utf8, plus the end
   };
 
+  // What encode_options::offsets adds to a tokenize() call: where the word spans go, and the
+  // scratch to find them. Invariant: offsets and word_ids have as many entries as the ids.
+  struct tracker {
+    std::vector<token_offset>& offsets;
+    std::vector<std::int32_t>& word_ids;
+    std::int32_t word = 0;                    // index of the next word
+    std::vector<std::size_t> cp_byte;         // byte offset of each input code point, plus the end
+    std::vector<char32_t> pre;                // a cleaned segment before NFC
+    std::vector<token_offset> pre_span;       // bytes of each code point of pre
+    bool nfc_identity = true;                 // pre is s.buf (the segment is ASCII)
+    std::vector<std::size_t> nfc_lo, nfc_hi;  // code points of pre composed into s.buf[j]
+    std::vector<char32_t> h, h2;              // a word renormalized, with where each came from
+    std::vector<std::size_t> from, from2;
+    std::vector<token_offset> word_span;  // bytes of each code point of the word tokenized
+
+    tracker(std::vector<token_offset>& o, std::vector<std::int32_t>& w) : offsets(o), word_ids(w) {}
+
+    void push(token_offset span) {
+      offsets.push_back(span);
+      word_ids.push_back(word);
+    }
+  };
+
+  [[noreturn]] static void throw_too_long(std::size_t tokens, std::size_t max_length) {
+    throw std::length_error("bc1s::text::tokenizer::encode: the text is " + std::to_string(tokens) +
+                            " tokens with [CLS] and [SEP], more than max_length " +
+                            std::to_string(max_length) + "; shorten it or set truncation = true");
+  }
+
+  // encode() with encode_options::offsets.
+  encoding encode_with_offsets(std::string_view text, const encode_options& opts,
+                               std::size_t max_length) const {
+    encoding e;
+    e.ids.push_back(cls_id_);
+    e.offsets.emplace_back();
+    e.word_ids.push_back(-1);
+    tracker t{e.offsets, e.word_ids};
+    tokenize<true>(text, e.ids, &t);
+    if (e.ids.size() + 1 > max_length) {
+      if (!opts.truncation) throw_too_long(e.ids.size() + 1, max_length);
+      e.ids.resize(max_length - 1);
+      e.offsets.resize(max_length - 1);
+      e.word_ids.resize(max_length - 1);
+    }
+    e.ids.push_back(sep_id_);
+    e.offsets.emplace_back();
+    e.word_ids.push_back(-1);
+    e.attention_mask.assign(e.ids.size(), 1);
+    e.token_type_ids.assign(e.ids.size(), 0);
+    pad(e, opts.pad_to);
+    return e;
+  }
+
   // The effective max_length; specials is 2 for one text, 3 for a pair.
   std::size_t check_options(const encode_options& opts, std::size_t specials) const {
     const std::size_t max_length = opts.max_length == 0 ? opts_.model_max_length : opts.max_length;
@@ -508,13 +619,18 @@ class tokenizer {
     e.ids.resize(length, pad_id_);
     e.attention_mask.resize(length, 0);
     e.token_type_ids.resize(length, 0);
+    if (!e.word_ids.empty()) {  // encode_options::offsets
+      e.word_ids.resize(length, -1);
+      e.offsets.resize(length);
+    }
   }
 
-  // tokenize_ids(), with a utf8_error naming which text of a pair is bad.
-  void tokenize_named(std::string_view text, std::string_view name,
-                      std::vector<std::int32_t>& out) const {
+  // tokenize(), with a utf8_error naming which text of a pair is bad.
+  template <bool Track>
+  void tokenize_named(std::string_view text, std::string_view name, std::vector<std::int32_t>& out,
+                      tracker* t) const {
     try {
-      tokenize_ids(text, out);
+      tokenize<Track>(text, out, t);
     } catch (const utf8_error& e) {
       throw utf8_error(std::string(name) + ": " + e.what(), e.offset());
     }
@@ -534,38 +650,93 @@ class tokenizer {
     return std::nullopt;
   }
 
-  // BasicTokenizer + WordPiece over the code points [first, last).
+  // Word-piece ids of text appended to out; with Track, their words and spans too.
+  template <bool Track>
+  void tokenize(std::string_view text, std::vector<std::int32_t>& out, tracker* t) const {
+    scratch s;
+    decode_utf8(text, s.cps);
+    if constexpr (Track) {
+      t->cp_byte.resize(s.cps.size() + 1);
+      std::size_t byte = 0;
+      for (std::size_t i = 0; i < s.cps.size(); ++i) {
+        t->cp_byte[i] = byte;
+        const char32_t c = s.cps[i];
+        byte += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      }
+      t->cp_byte[s.cps.size()] = byte;
+    }
+    const char32_t* p = s.cps.data();
+    const char32_t* const end = p + s.cps.size();
+    const char32_t* segment = p;
+    while (p != end) {
+      if (*p == U'[') {
+        if (auto m = match_special(p, end)) {
+          run_basic<Track>(segment, p, s, out, t);
+          out.push_back(m->second);
+          if constexpr (Track) {
+            const auto i = static_cast<std::size_t>(p - s.cps.data());
+            t->push({t->cp_byte[i], t->cp_byte[i + m->first]});
+            ++t->word;
+          }
+          p += m->first;
+          segment = p;
+          continue;
+        }
+      }
+      ++p;
+    }
+    run_basic<Track>(segment, end, s, out, t);
+  }
+
+  // BasicTokenizer + WordPiece over the code points [first, last) of s.cps.
+  template <bool Track>
   void run_basic(const char32_t* first, const char32_t* last, scratch& s,
-                 std::vector<std::int32_t>& out) const {
+                 std::vector<std::int32_t>& out, tracker* t) const {
     if (first == last) return;
     // Clean, space out CJK ideographs.
     s.buf.clear();
+    if constexpr (Track) t->pre_span.clear();
+    // The code point at it becomes c in s.buf (with Track, one span per code point of s.buf).
+    const auto put = [&](const char32_t* it, char32_t c) {
+      s.buf.push_back(c);
+      if constexpr (Track) {
+        const auto i = static_cast<std::size_t>(it - s.cps.data());
+        t->pre_span.push_back({t->cp_byte[i], t->cp_byte[i + 1]});
+      }
+    };
     bool ascii = true;
     for (const char32_t* it = first; it != last; ++it) {
       const char32_t c = *it;
       if (c < 0x80) {
         if (c == U' ' || c == U'\t' || c == U'\n' || c == U'\r') {
-          s.buf.push_back(U' ');
+          put(it, U' ');
         } else if (c < 0x20 || c == 0x7F) {
           // control: dropped
         } else {
-          s.buf.push_back(c);
+          put(it, c);
         }
         continue;
       }
       ascii = false;
       if (c == 0xFFFD || detail::is_control(c)) continue;
       if (detail::is_whitespace(c)) {
-        s.buf.push_back(U' ');
+        put(it, U' ');
       } else if (opts_.tokenize_chinese_chars && detail::is_cjk_ideograph(c)) {
-        s.buf.push_back(U' ');
-        s.buf.push_back(c);
-        s.buf.push_back(U' ');
+        put(it, U' ');
+        put(it, c);
+        put(it, U' ');
       } else {
-        s.buf.push_back(c);
+        put(it, c);
       }
     }
+    if constexpr (Track) {
+      t->nfc_identity = ascii || detail::all_ascii(s.buf.data(), s.buf.data() + s.buf.size());
+      if (!t->nfc_identity) t->pre.assign(s.buf.begin(), s.buf.end());
+    }
     if (!ascii) detail::nfc_in_place(s.buf, s.tmp);
+    if constexpr (Track) {
+      if (!t->nfc_identity) map_nfc(s, *t);
+    }
     // Whitespace tokens.
     const char32_t* p = s.buf.data();
     const char32_t* const end = p + s.buf.size();
@@ -573,20 +744,24 @@ class tokenizer {
       while (p != end && detail::is_split_space(*p)) ++p;
       const char32_t* q = p;
       while (q != end && !detail::is_split_space(*q)) ++q;
-      if (p != q) run_token(p, q, s, out);
+      if (p != q) run_token<Track>(p, q, s, out, t);
       p = q;
     }
   }
 
   // One whitespace-delimited token: special token kept whole (HF never_split), else lowercase
   // and / or strip accents, then punctuation split.
+  template <bool Track>
   void run_token(const char32_t* first, const char32_t* last, scratch& s,
-                 std::vector<std::int32_t>& out) const {
+                 std::vector<std::int32_t>& out, tracker* t) const {
     const bool lower = opts_.do_lower_case;
+    [[maybe_unused]] const char32_t* const token = first;  // in s.buf
+    [[maybe_unused]] const char32_t* const token_end = last;
     // With do_lower_case, Hugging Face lowercases the text before this step, so a token that
     // reads "[CLS]" only once cleaned ("[CL\u200bS]") is lowercased and split.
     if (!lower && is_special_text(first, last)) {
-      run_wordpiece(first, last, s, out);  // no punctuation split
+      if constexpr (Track) word_spans(token, token_end, first, last, false, false, s, *t);
+      run_wordpiece<Track>(first, last, s, out, t, 0);  // no punctuation split
       return;
     }
     const bool strip = opts_.strip_accents.value_or(lower);
@@ -617,20 +792,27 @@ class tokenizer {
       }
       first = s.word.data();
       last = first + s.word.size();
+      if constexpr (Track) word_spans(token, token_end, first, last, lower, strip, s, *t);
       if (is_special_text(first, last)) {
-        run_wordpiece(first, last, s, out);  // "[CLS]" once its accents are stripped
+        run_wordpiece<Track>(first, last, s, out, t, 0);  // "[CLS]" once its accents are stripped
         return;
       }
+    } else if constexpr (Track) {
+      word_spans(token, token_end, first, last, false, false, s, *t);
     }
     const char32_t* word = first;
     for (const char32_t* it = first; it != last; ++it) {
       if (detail::is_punctuation(*it)) {
-        if (word != it) run_wordpiece(word, it, s, out);
-        run_wordpiece(it, it + 1, s, out);
+        if (word != it) {
+          run_wordpiece<Track>(word, it, s, out, t, static_cast<std::size_t>(word - first));
+        }
+        run_wordpiece<Track>(it, it + 1, s, out, t, static_cast<std::size_t>(it - first));
         word = it + 1;
       }
     }
-    if (word != last) run_wordpiece(word, last, s, out);
+    if (word != last) {
+      run_wordpiece<Track>(word, last, s, out, t, static_cast<std::size_t>(word - first));
+    }
   }
 
   [[nodiscard]] static bool is_special_text(const char32_t* first, const char32_t* last) {
@@ -644,12 +826,21 @@ class tokenizer {
         });
   }
 
-  // Greedy longest-match-first WordPiece of one word.
+  // Greedy longest-match-first WordPiece of one word. With Track, the word is
+  // t->word_span[at...] and is one word of encoding::word_ids.
+  template <bool Track>
   void run_wordpiece(const char32_t* first, const char32_t* last, scratch& s,
-                     std::vector<std::int32_t>& out) const {
+                     std::vector<std::int32_t>& out, tracker* t,
+                     [[maybe_unused]] std::size_t at) const {
     const auto n = static_cast<std::size_t>(last - first);
+    [[maybe_unused]] const token_offset* span = nullptr;
+    if constexpr (Track) span = t->word_span.data() + at;
     if (n > opts_.max_input_chars_per_word) {
       out.push_back(unk_id_);
+      if constexpr (Track) {
+        t->push({span[0].begin, span[n - 1].end});
+        ++t->word;
+      }
       return;
     }
     s.utf8.clear();
@@ -674,11 +865,130 @@ class tokenizer {
       if (!id) {
         out.resize(mark);
         out.push_back(unk_id_);
+        if constexpr (Track) {
+          t->offsets.resize(mark);
+          t->word_ids.resize(mark);
+          t->push({span[0].begin, span[n - 1].end});
+          ++t->word;
+        }
         return;
       }
       out.push_back(*id);
+      if constexpr (Track) t->push({span[start].begin, span[end - 1].end});
       start = end;
     }
+    if constexpr (Track) ++t->word;
+  }
+
+  // ---- encode_options::offsets: where each code point of a word came from ------------------
+  //
+  // Hugging Face's fast tokenizer keeps, for each normalized character, the original character
+  // it came from, and a token spans its first to its last character's originals. Its normalizer
+  // differs from the slow tokenizer's steps followed here: no NFC, and accents are stripped
+  // (NFD, drop Mn) before lowercasing. So a word's spans are found by redoing Hugging Face's
+  // normalization on the original code points the word came from; where that gives the word
+  // tokenized here (nearly always), each code point takes the span Hugging Face gives it. Where
+  // it does not (NFC changed the word, so Hugging Face's tokens differ anyway), each takes the
+  // span of the code points NFC composed into the one it came from.
+
+  // t.nfc_lo[j], t.nfc_hi[j]: the code points of t.pre that NFC composed into s.buf[j].
+  static void map_nfc(const scratch& s, tracker& t) {
+    detail::nfd_indexed(t.pre.data(), t.pre.data() + t.pre.size(), t.h, t.from);
+    detail::compose_indexed(t.h, t.from, t.h2, t.nfc_lo, t.nfc_hi);
+    if (t.h2 != s.buf) {  // not expected: then every code point spans the segment
+      t.nfc_lo.assign(s.buf.size(), 0);
+      t.nfc_hi.assign(s.buf.size(), t.pre.size());
+    }
+  }
+
+  // t.word_span: the span of each code point of [first, last), the word as tokenized, made
+  // from the code points [token, token_end) of s.buf by lowercasing (lowered) and NFD + dropping
+  // Mn (stripped).
+  void word_spans(const char32_t* token, const char32_t* token_end, const char32_t* first,
+                  const char32_t* last, bool lowered, bool stripped, const scratch& s,
+                  tracker& t) const {
+    const auto j0 = static_cast<std::size_t>(token - s.buf.data());
+    const auto j1 = static_cast<std::size_t>(token_end - s.buf.data());
+    const auto n = static_cast<std::size_t>(last - first);
+    t.word_span.clear();
+    if (n == 0) return;    // every code point was a mark, stripped
+    if (t.nfc_identity) {  // ASCII: one code point of the word per code point of s.buf
+      t.word_span.assign(t.pre_span.begin() + static_cast<std::ptrdiff_t>(j0),
+                         t.pre_span.begin() + static_cast<std::ptrdiff_t>(j0 + n));
+      return;
+    }
+    std::size_t k0 = t.nfc_lo[j0], k1 = t.nfc_hi[j0];
+    for (std::size_t j = j0; j < j1; ++j) {
+      k0 = std::min(k0, t.nfc_lo[j]);
+      k1 = std::max(k1, t.nfc_hi[j]);
+    }
+    // Hugging Face's BertNormalizer on t.pre[k0, k1): strip accents, then lowercase.
+    const bool lower = opts_.do_lower_case;
+    const bool strip = opts_.strip_accents.value_or(lower);
+    normalize_indexed(t.pre.data() + k0, t.pre.data() + k1, false, strip, false, t);
+    if (lower) normalize_indexed(t.h.data(), t.h.data() + t.h.size(), true, false, true, t);
+    if (t.h.size() == n && std::equal(t.h.begin(), t.h.end(), first)) {
+      for (const std::size_t k : t.from) t.word_span.push_back(t.pre_span[k0 + k]);
+      return;
+    }
+    // The steps of run_token, from s.buf[j0, j1).
+    normalize_indexed(token, token_end, lowered, false, false, t);
+    if (stripped) normalize_indexed(t.h.data(), t.h.data() + t.h.size(), false, true, true, t);
+    if (t.h.size() == n) {
+      for (const std::size_t j : t.from) {
+        t.word_span.push_back(
+            {t.pre_span[t.nfc_lo[j0 + j]].begin, t.pre_span[t.nfc_hi[j0 + j] - 1].end});
+      }
+      // Canonical reordering may have put them out of order: make begins and ends
+      // non-decreasing, widening spans (so a token still covers every code point it came from).
+      for (std::size_t i = n - 1; i-- > 0;) {
+        t.word_span[i].begin = std::min(t.word_span[i].begin, t.word_span[i + 1].begin);
+      }
+      for (std::size_t i = 1; i < n; ++i) {
+        t.word_span[i].end = std::max(t.word_span[i].end, t.word_span[i - 1].end);
+      }
+    } else {  // not expected
+      t.word_span.assign(n, {t.pre_span[k0].begin, t.pre_span[k1 - 1].end});
+    }
+  }
+
+  // [first, last) lowercased (as run_token), or NFD'd without Mn, into t.h; t.from[i]: the
+  // index in [first, last) of the code point t.h[i] came from, or with chained ([first, last)
+  // is t.h itself), the t.from of that code point.
+  static void normalize_indexed(const char32_t* first, const char32_t* last, bool lower, bool strip,
+                                bool chained, tracker& t) {
+    t.h2.clear();
+    t.from2.clear();
+    if (strip) {
+      detail::nfd_indexed(first, last, t.h2, t.from2);
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < t.h2.size(); ++i) {
+        if (t.h2[i] >= 0x300 && detail::is_nonspacing_mark(t.h2[i])) continue;
+        t.h2[kept] = t.h2[i];
+        t.from2[kept] = t.from2[i];
+        ++kept;
+      }
+      t.h2.resize(kept);
+      t.from2.resize(kept);
+    } else {
+      for (const char32_t* it = first; it != last; ++it) {
+        const auto i = static_cast<std::size_t>(it - first);
+        if (lower && *it == 0x130) {
+          t.h2.push_back(U'i');
+          t.h2.push_back(0x307);
+          t.from2.push_back(i);
+          t.from2.push_back(i);
+        } else {
+          t.h2.push_back(lower ? detail::to_lower(*it) : *it);
+          t.from2.push_back(i);
+        }
+      }
+    }
+    if (chained) {
+      for (std::size_t& f : t.from2) f = t.from[f];
+    }
+    t.h.swap(t.h2);
+    t.from.swap(t.from2);
   }
 
   text::vocab vocab_;
