@@ -127,10 +127,10 @@ TEST(DistilBert, WorkspaceSizeIsConstexprAndExact) {
       model_t::workspace::floats_for<bc1s::extents<4, tiny_config::dim, 64>>(2);
   static_assert(n == m && n > 0);
   // By hand: five (4, 64, 1, 64) activations, the FFN (4, 128, 1, 64), CLS and pre-classifier
-  // columns (4, 64, 1, 1) padded to 16 floats, logits (4, 2, 1, 1), two score tiles of 64 x 32,
-  // the mask and the logits out.
-  constexpr std::size_t by_hand =
-      5 * 4 * 64 * 64 + 4 * 128 * 64 + 2 * 4 * 64 * 16 + 4 * 2 * 16 + 2 * 64 * 32 + 4 * 64 + 4 * 2;
+  // columns (4, 64, 1, 1) padded to 16 floats, the pooled output [4][64], logits (4, 2, 1, 1),
+  // two score tiles of 64 x 32, the mask and the logits out.
+  constexpr std::size_t by_hand = 5 * 4 * 64 * 64 + 4 * 128 * 64 + 2 * 4 * 64 * 16 + 4 * 64 +
+                                  4 * 2 * 16 + 2 * 64 * 32 + 4 * 64 + 4 * 2;
   static_assert(n == by_hand);
   const model_t::workspace ws(4, 64, 2);
   EXPECT_EQ(ws.allocated_floats(), n);

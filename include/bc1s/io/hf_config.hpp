@@ -15,6 +15,9 @@
 //   layer_norm_eps  (1e-12, fixed in HF code)    layer_norm_eps (default 1e-12)
 //   id2label        id2label {"0": "NEGATIVE", ...} -> labels ordered by id
 //                   (absent: num_labels, default 2, labels LABEL_0, LABEL_1, ...)
+//   architectures   architectures (optional list of class names)
+//   problem_type    problem_type (optional: single_label_classification,
+//                   multi_label_classification or regression)
 //
 // The six size fields are required; the others take Hugging Face's defaults. Only the erf GELU
 // ("gelu") is supported, as that is what the kernels implement. Dropouts, initializer_range,
@@ -68,7 +71,10 @@ struct hf_config {
   std::vector<std::string> id2label;  // ordered by id
   std::size_t num_labels = 0;         // == id2label.size()
   std::size_t pad_token_id = 0;
-  bool sinusoidal_pos_embds = false;  // distilbert only
+  bool sinusoidal_pos_embds = false;       // distilbert only
+  std::vector<std::string> architectures;  // e.g. {"BertForSequenceClassification"}; may be empty
+  std::string problem_type;  // "", "single_label_classification", "multi_label_classification",
+                             // "regression"
 };
 
 // What a compiled model expects; unset fields are not checked.
@@ -287,6 +293,23 @@ inline hf_config parse_hf_config(const nlohmann::json& j, const std::filesystem:
   }
   c.id2label = detail::parse_labels(r);
   c.num_labels = c.id2label.size();
+  if (const auto* a = r.find("architectures"); a != nullptr && !a->is_null()) {
+    if (!a->is_array()) r.fail_field("architectures", r.type_of(*a) + ", expected a list of names");
+    for (const auto& v : *a) {
+      if (!v.is_string())
+        r.fail_field("architectures", "holds " + r.type_of(v) + ", expected class names");
+      c.architectures.push_back(v.get<std::string>());
+    }
+  }
+  if (const auto* p = r.find("problem_type"); p != nullptr && !p->is_null()) {
+    c.problem_type = r.string("problem_type");
+    if (c.problem_type != "single_label_classification" &&
+        c.problem_type != "multi_label_classification" && c.problem_type != "regression") {
+      r.fail_field("problem_type", "is " + detail::quote(c.problem_type) +
+                                       ", expected \"single_label_classification\", "
+                                       "\"multi_label_classification\" or \"regression\"");
+    }
+  }
   return c;
 }
 

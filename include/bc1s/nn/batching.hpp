@@ -59,18 +59,30 @@ inline std::vector<batch_plan> plan_batches(std::span<const std::size_t> lengths
 // max_batch, and calls on_result(index, ws, b) once per sentence, right after the pass that
 // computed it: row b of ws.hidden() / ws.logits() / ws.pooled() is sentence `index`, whose
 // length is sentences[index].size() (columns beyond it are padding).
+// type_ids: empty, or one vector per sentence of its length (sentence pairs: 0 then 1).
 // ws must hold max_batch sentences of the longest sentence's length.
 template <class Model, class OnResult>
 void run_batched(const Model& model, typename Model::workspace& ws,
-                 std::span<const std::vector<std::int32_t>> sentences, std::size_t max_batch,
+                 std::span<const std::vector<std::int32_t>> sentences,
+                 std::span<const std::vector<std::int32_t>> type_ids, std::size_t max_batch,
                  runtime::thread_pool* pool, OnResult&& on_result) {
   std::vector<std::size_t> lengths(sentences.size());
   std::size_t longest = 0;
+  if (!type_ids.empty() && type_ids.size() != sentences.size()) {
+    throw std::invalid_argument("bc1s::run_batched: " + std::to_string(type_ids.size()) +
+                                " token-type rows for " + std::to_string(sentences.size()) +
+                                " sentences");
+  }
   for (std::size_t i = 0; i < sentences.size(); ++i) {
     lengths[i] = sentences[i].size();
     if (lengths[i] == 0) {
       throw std::invalid_argument("bc1s::run_batched: sentence " + std::to_string(i) +
                                   " has no tokens");
+    }
+    if (!type_ids.empty() && type_ids[i].size() != lengths[i]) {
+      throw std::invalid_argument("bc1s::run_batched: sentence " + std::to_string(i) + " has " +
+                                  std::to_string(lengths[i]) + " tokens but " +
+                                  std::to_string(type_ids[i].size()) + " token types");
     }
     longest = std::max(longest, lengths[i]);
   }
@@ -80,19 +92,35 @@ void run_batched(const Model& model, typename Model::workspace& ws,
         std::to_string(longest) + " tokens are over the workspace's capacity (B = " +
         std::to_string(ws.max_batch()) + ", S = " + std::to_string(ws.max_seq()) + ")");
   }
-  std::vector<std::int32_t> ids, mask;
+  std::vector<std::int32_t> ids, types, mask;
   for (const auto& p : plan_batches(lengths, max_batch)) {
     const std::size_t B = p.index.size(), S = p.seq;
     ids.assign(B * S, 0);  // padding id 0 ([PAD] in BERT vocabularies), masked
     mask.assign(B * S, 0);
+    types.assign(type_ids.empty() ? 0 : B * S, 0);
     for (std::size_t b = 0; b < B; ++b) {
       const auto& s = sentences[p.index[b]];
       std::copy(s.begin(), s.end(), ids.begin() + std::ptrdiff_t(b * S));
       std::fill_n(mask.begin() + std::ptrdiff_t(b * S), s.size(), 1);
+      if (!type_ids.empty()) {
+        const auto& t = type_ids[p.index[b]];
+        std::copy(t.begin(), t.end(), types.begin() + std::ptrdiff_t(b * S));
+      }
     }
-    model.forward(ws, ids, mask, B, S, pool);
+    if (type_ids.empty()) {
+      model.forward(ws, ids, mask, B, S, pool);
+    } else {
+      model.forward(ws, ids, types, mask, B, S, pool);
+    }
     for (std::size_t b = 0; b < B; ++b) on_result(p.index[b], std::as_const(ws), b);
   }
+}
+
+template <class Model, class OnResult>
+void run_batched(const Model& model, typename Model::workspace& ws,
+                 std::span<const std::vector<std::int32_t>> sentences, std::size_t max_batch,
+                 runtime::thread_pool* pool, OnResult&& on_result) {
+  run_batched(model, ws, sentences, {}, max_batch, pool, std::forward<OnResult>(on_result));
 }
 
 }  // namespace bc1s::nn

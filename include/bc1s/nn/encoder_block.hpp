@@ -25,6 +25,59 @@
 
 namespace bc1s::nn {
 
+// The sizes of an encoder, at run time. A compiled Config (distilbert_base, minilm_l6, ...) gives
+// them as constants (dims_of<Config>()); any_shape leaves every one to the model folder's
+// config.json.
+struct encoder_dims {
+  std::size_t dim = 0;     // C
+  std::size_t heads = 0;   // H
+  std::size_t hidden = 0;  // F, the feed-forward width
+  std::size_t layers = 0;
+  std::size_t vocab = 0;
+  std::size_t max_positions = 0;
+  std::size_t type_vocab = 0;  // 0: no token-type embeddings (DistilBERT)
+  std::size_t num_labels = 0;  // the classification head's outputs; 0: none
+  float layer_norm_eps = 1e-12f;
+};
+
+// A Config whose every size is dyn: the model reads them from config.json at load. Kernels then
+// take run-time extents; every check a static Config makes at compile time is made at load, in
+// the same words.
+struct any_shape {
+  static constexpr std::size_t dim = dyn;
+  static constexpr std::size_t heads = dyn;
+  static constexpr std::size_t hidden = dyn;
+  static constexpr std::size_t layers = dyn;
+  static constexpr std::size_t vocab = dyn;
+  static constexpr std::size_t max_positions = dyn;
+  static constexpr std::size_t type_vocab = dyn;
+  static constexpr std::size_t num_labels = dyn;
+  static constexpr float layer_norm_eps = 0.0f;  // from config.json
+};
+
+// Whether Config's sizes come from config.json (any_shape) rather than from the type.
+template <class Config>
+inline constexpr bool is_runtime_shape_v = Config::dim == dyn;
+
+// A static Config's sizes (type_vocab and num_labels are 0 where the Config does not name them).
+template <class Config>
+constexpr encoder_dims dims_of() noexcept {
+  static_assert(!is_runtime_shape_v<Config>,
+                "bc1s::nn::dims_of: any_shape has no compile-time sizes; read them from "
+                "config.json (encoder_model::load)");
+  encoder_dims d;
+  d.dim = Config::dim;
+  d.heads = Config::heads;
+  d.hidden = Config::hidden;
+  d.layers = Config::layers;
+  d.vocab = Config::vocab;
+  d.max_positions = Config::max_positions;
+  if constexpr (requires { Config::type_vocab; }) d.type_vocab = Config::type_vocab;
+  if constexpr (requires { Config::num_labels; }) d.num_labels = Config::num_labels;
+  d.layer_norm_eps = Config::layer_norm_eps;
+  return d;
+}
+
 // Hugging Face parameter names of one layer (each a prefix of ".weight" / ".bias").
 struct block_names {
   std::string q, k, v, out, attn_norm, ffn_in, ffn_out, out_norm;
@@ -70,7 +123,8 @@ class encoder_block {
  public:
   static constexpr std::size_t C = Config::dim;
   static constexpr std::size_t F = Config::hidden;
-  using heads = head_split<C, Config::heads>;  // C % H is checked here, at compile time
+  // C % H is checked here at compile time for a static Config, in the constructor for any_shape.
+  using heads = head_split<C, Config::heads>;
   static constexpr std::size_t kChunk = kEncoderChunk;
   using chunk = query_chunk<float, kChunk>;
   using act_layout = layout_bc1s<float, extents<dyn, C, dyn>>;
@@ -88,39 +142,53 @@ class encoder_block {
   using ffn_in_weights = conv1x1_weights<typename layers::ffn_in, F, C>;
   using ffn_out_weights = conv1x1_weights<typename layers::ffn_out, C, F>;
 
-  static constexpr std::size_t kArenaBytes =
-      3 * qkv_weights::arena_bytes(C, C) + out_weights::arena_bytes(C, C) +
-      ffn_in_weights::arena_bytes(F, C) + ffn_out_weights::arena_bytes(C, F);
+  // The bytes of one block's packed weights, for width c and feed-forward width f.
+  static constexpr std::size_t arena_bytes(std::size_t c, std::size_t f) noexcept {
+    return 3 * qkv_weights::arena_bytes(c, c) + out_weights::arena_bytes(c, c) +
+           ffn_in_weights::arena_bytes(f, c) + ffn_out_weights::arena_bytes(c, f);
+  }
 
-  // get(name, shape) -> std::vector<float>, Hugging Face names of one layer.
+  // get(name, shape) -> std::vector<float>, Hugging Face names of one layer; d: the model's sizes
+  // (those of a static Config must equal its constants).
   template <class Get>
-  encoder_block(Get&& get, const block_names& n) {
+  encoder_block(Get&& get, const block_names& n, const encoder_dims& d = static_dims())
+      : c_(d.dim), f_(d.hidden), h_(d.heads), eps_(d.layer_norm_eps) {
+    [[maybe_unused]] const heads split(c_, h_);  // C % H and agreement with static sizes
+    if (F != dyn && f_ != F) {
+      bc1s::detail::throw_shape(
+          "bc1s::encoder_block: static extents contradict the layout's: F is " + std::to_string(F) +
+          " in the type but " + std::to_string(f_) + " was given");
+    }
     auto lin = [&](const std::string& name, std::size_t out, std::size_t in) {
       return std::pair{get(name + ".weight", {out, in}), get(name + ".bias", {out})};
     };
     // The six weights side by side, in the order forward() streams them, in one block.
-    weight_arena arena(kArenaBytes);
-    auto [wq, bq] = lin(n.q, C, C);
-    wq_ = qkv_weights(C, C, wq, bq, arena);
-    auto [wk, bk] = lin(n.k, C, C);
-    wk_ = qkv_weights(C, C, wk, bk, arena);
-    auto [wv, bv] = lin(n.v, C, C);
-    wv_ = qkv_weights(C, C, wv, bv, arena);
-    auto [wo, bo] = lin(n.out, C, C);
-    wo_ = out_weights(C, C, wo, bo, arena);
-    sa_gamma_ = get(n.attn_norm + ".weight", {C});
-    sa_beta_ = get(n.attn_norm + ".bias", {C});
-    auto [w1, b1] = lin(n.ffn_in, F, C);
-    w1_ = ffn_in_weights(F, C, w1, b1, arena);
-    auto [w2, b2] = lin(n.ffn_out, C, F);
-    w2_ = ffn_out_weights(C, F, w2, b2, arena);
-    out_gamma_ = get(n.out_norm + ".weight", {C});
-    out_beta_ = get(n.out_norm + ".bias", {C});
+    weight_arena arena(arena_bytes(c_, f_));
+    auto [wq, bq] = lin(n.q, c_, c_);
+    wq_ = qkv_weights(c_, c_, wq, bq, arena);
+    auto [wk, bk] = lin(n.k, c_, c_);
+    wk_ = qkv_weights(c_, c_, wk, bk, arena);
+    auto [wv, bv] = lin(n.v, c_, c_);
+    wv_ = qkv_weights(c_, c_, wv, bv, arena);
+    auto [wo, bo] = lin(n.out, c_, c_);
+    wo_ = out_weights(c_, c_, wo, bo, arena);
+    sa_gamma_ = get(n.attn_norm + ".weight", {c_});
+    sa_beta_ = get(n.attn_norm + ".bias", {c_});
+    auto [w1, b1] = lin(n.ffn_in, f_, c_);
+    w1_ = ffn_in_weights(f_, c_, w1, b1, arena);
+    auto [w2, b2] = lin(n.ffn_out, c_, f_);
+    w2_ = ffn_out_weights(c_, f_, w2, b2, arena);
+    out_gamma_ = get(n.out_norm + ".weight", {c_});
+    out_beta_ = get(n.out_norm + ".bias", {c_});
   }
   // DistilBERT names under `prefix` (e.g. "distilbert.transformer.layer.3.").
   template <class Get>
   encoder_block(Get&& get, const std::string& prefix)
       : encoder_block(std::forward<Get>(get), block_names::distilbert(prefix)) {}
+
+  std::size_t dim() const noexcept { return c_; }
+  std::size_t hidden() const noexcept { return f_; }
+  std::size_t head_count() const noexcept { return h_; }
 
   // x (B, C, 1, S) -> x, in place.
   // prof: when not null, each stage's time is added to it.
@@ -135,7 +203,10 @@ class encoder_block {
     {
       timer tm(prof, stage::attention);
       attention<heads, chunk>(t.q, t.k, t.v, t.ctx,
-                              {.key_mask_add = t.key_mask_add, .scratch = t.scratch, .pool = pool});
+                              {.key_mask_add = t.key_mask_add,
+                               .scratch = t.scratch,
+                               .pool = pool,
+                               .heads = Config::heads == dyn ? h_ : 0});
     }
     {
       timer tm(prof, stage::out_proj);
@@ -143,7 +214,7 @@ class encoder_block {
     }
     {
       timer tm(prof, stage::layer_norm);
-      layer_norm(t.q, sa_gamma_, sa_beta_, Config::layer_norm_eps, x, pool);
+      layer_norm(t.q, sa_gamma_, sa_beta_, eps_, x, pool);
     }
     {
       timer tm(prof, stage::ffn_in);
@@ -155,7 +226,7 @@ class encoder_block {
     }
     {
       timer tm(prof, stage::layer_norm);
-      layer_norm(t.q, out_gamma_, out_beta_, Config::layer_norm_eps, x, pool);
+      layer_norm(t.q, out_gamma_, out_beta_, eps_, x, pool);
     }
   }
 
@@ -164,6 +235,16 @@ class encoder_block {
   }
 
  private:
+  static constexpr encoder_dims static_dims() noexcept {
+    if constexpr (is_runtime_shape_v<Config>) {
+      return {};  // any_shape: the caller must give the sizes (the head_split check says so)
+    } else {
+      return dims_of<Config>();
+    }
+  }
+
+  std::size_t c_, f_, h_;
+  float eps_;
   qkv_weights wq_, wk_, wv_;
   out_weights wo_;
   ffn_in_weights w1_;

@@ -2,7 +2,7 @@
 // BERT share it), allocated once for (max_batch, max_seq, threads); and the input checks every
 // model's forward() makes before it touches them.
 //
-// Letters: B batch, C = Config::dim, S sequence, F = Config::hidden.
+// Letters: B batch, C = the model width, S sequence, F = the feed-forward width.
 #pragma once
 
 #include <cstddef>
@@ -22,37 +22,41 @@ namespace bc1s::nn {
 template <class Config>
 class encoder_activations {
  public:
-  static constexpr std::size_t C = Config::dim;
-  using act_layout = layout_bc1s<float, extents<dyn, C, dyn>>;
+  using act_layout = layout_bc1s<float, extents<dyn, Config::dim, dyn>>;
   using ffn_layout = layout_bc1s<float, extents<dyn, Config::hidden, dyn>>;
   using act_view = tensor_view<float, act_layout>;
 
-  encoder_activations(const char* model, std::size_t max_batch, std::size_t max_seq,
-                      std::size_t threads)
-      : max_b_(max_batch),
+  // d: the model's sizes (dims_of<Config>() for a static Config).
+  encoder_activations(const char* model, const encoder_dims& d, std::size_t max_batch,
+                      std::size_t max_seq, std::size_t threads)
+      : c_(d.dim),
+        f_(d.hidden),
+        max_positions_(d.max_positions),
+        max_b_(max_batch),
         max_s_(max_seq),
         threads_(threads),
-        x_(max_batch, C, max_seq),
-        q_(max_batch, C, max_seq),
-        k_(max_batch, C, max_seq),
-        v_(max_batch, C, max_seq),
-        ctx_(max_batch, C, max_seq),
-        ffn_(max_batch, Config::hidden, max_seq),
+        x_(max_batch, c_, max_seq),
+        q_(max_batch, c_, max_seq),
+        k_(max_batch, c_, max_seq),
+        v_(max_batch, c_, max_seq),
+        ctx_(max_batch, c_, max_seq),
+        ffn_(max_batch, f_, max_seq),
         scratch_size_(attention_scratch_floats(max_seq, kEncoderChunk, threads)),
         scratch_(detail::aligned_zeros<float>(scratch_size_)),
         mask_(max_batch * max_seq) {
-    if (max_seq > Config::max_positions) {
+    if (max_seq > max_positions_) {
       throw std::invalid_argument(
           std::string(model) + ": a workspace for S = " + std::to_string(max_seq) +
-          " is above the model's " + std::to_string(Config::max_positions) + " positions");
+          " is above the model's " + std::to_string(max_positions_) + " positions");
     }
   }
 
-  // Floats allocated for (max_batch, max_seq, threads): a constant expression.
-  static constexpr std::size_t floats(std::size_t max_batch, std::size_t max_seq,
-                                      std::size_t threads) noexcept {
-    return 5 * act_layout(max_batch, C, max_seq).required_span_size() +
-           ffn_layout(max_batch, Config::hidden, max_seq).required_span_size() +
+  // Floats allocated for (max_batch, max_seq, threads) by a model of sizes d: a constant
+  // expression.
+  static constexpr std::size_t floats(const encoder_dims& d, std::size_t max_batch,
+                                      std::size_t max_seq, std::size_t threads) noexcept {
+    return 5 * act_layout(max_batch, d.dim, max_seq).required_span_size() +
+           ffn_layout(max_batch, d.hidden, max_seq).required_span_size() +
            attention_scratch_floats(max_seq, kEncoderChunk, threads) + max_batch * max_seq;
   }
   std::size_t allocated_floats() const noexcept {
@@ -76,10 +80,10 @@ class encoder_activations {
     // Messages are built only on failure: forward() allocates nothing.
     auto who = [model] { return std::string(model); };
     if (S == 0 || B == 0) throw std::invalid_argument(who() + ": empty batch (B = 0 or S = 0)");
-    if (S > Config::max_positions) {
-      throw std::invalid_argument(
-          who() + ": sequence of " + std::to_string(S) + " tokens is above the model's " +
-          std::to_string(Config::max_positions) + " positions; truncate when tokenizing");
+    if (S > max_positions_) {
+      throw std::invalid_argument(who() + ": sequence of " + std::to_string(S) +
+                                  " tokens is above the model's " + std::to_string(max_positions_) +
+                                  " positions; truncate when tokenizing");
     }
     if (B > max_b_ || S > max_s_) {
       throw std::invalid_argument(
@@ -113,7 +117,7 @@ class encoder_activations {
             view_of(k_, b_, s_),
             view_of(v_, b_, s_),
             view_of(ctx_, b_, s_),
-            ffn_view(const_cast<float*>(ffn_.data()), ffn_layout(b_, Config::hidden, s_)),
+            ffn_view(const_cast<float*>(ffn_.data()), ffn_layout(b_, f_, s_)),
             std::span<const float>(mask_.data(), b_ * s_),
             std::span<float>(scratch_.get(), scratch_size_)};
   }
@@ -121,10 +125,11 @@ class encoder_activations {
  private:
   using buf = tensor<float, act_layout>;
   // A (B, C, S) view over the start of a buffer allocated for (max_b, C, max_s).
-  static act_view view_of(const buf& t, std::size_t B, std::size_t S) noexcept {
-    return {const_cast<float*>(t.data()), act_layout(B, C, S)};
+  act_view view_of(const buf& t, std::size_t B, std::size_t S) const noexcept {
+    return {const_cast<float*>(t.data()), act_layout(B, c_, S)};
   }
 
+  std::size_t c_, f_, max_positions_;
   std::size_t max_b_, max_s_, threads_;
   buf x_, q_, k_, v_, ctx_;
   tensor<float, ffn_layout> ffn_;
