@@ -1,8 +1,8 @@
-// bc1s-embed: sentence embeddings with a BERT checkpoint such as all-MiniLM-L6-v2, as
-// sentence-transformers computes them: the last hidden state pooled over the tokens as the
-// folder's modules.json and Pooling config.json say (cls, mean or max), divided by its L2 norm
-// when a Normalize module is listed. Without modules.json (and with --synthetic): mean pooling,
-// then normalisation.
+// bc1s-embed: sentence embeddings with a BERT or DistilBERT checkpoint of any size (such as
+// all-MiniLM-L6-v2, or a BGE-style CLS model), as sentence-transformers computes them: the last
+// hidden state pooled over the tokens as the folder's modules.json and Pooling config.json say
+// (cls, mean or max), divided by its L2 norm when a Normalize module is listed. Without
+// modules.json (and with --synthetic): mean pooling, then normalisation.
 //
 //   bc1s-embed --model DIR [SENTENCE ...]           one JSON line per sentence
 //   bc1s-embed --model DIR --similarity A B C        cosine-similarity matrix
@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -28,10 +29,12 @@
 
 #include "bc1s/bc1s.hpp"
 #include "bc1s/io/st_config.hpp"
+#include "bc1s/nn/any_encoder.hpp"
 #include "bc1s/nn/batching.hpp"
 #include "bc1s/nn/bert.hpp"
 #include "bc1s/text/wordpiece.hpp"
 #include "cli_common.hpp"
+#include "cli_model.hpp"
 
 namespace {
 
@@ -39,98 +42,72 @@ using namespace bc1s_cli;
 using config = bc1s::nn::minilm_l6;
 constexpr const char* kTool = "bc1s-embed";
 
-struct options {
-  std::string model_dir, vocab, input;
+struct options : model_options {
+  std::string vocab;
   std::optional<std::uint64_t> synthetic_seed;
   std::vector<std::string> sentences;
-  std::size_t threads = 1, batch = 8;
-  std::optional<std::size_t> max_length;
-  std::string precision = "fp16";
-  bool similarity = false, verbose = false;
+  bool similarity = false;
 };
 
 [[noreturn]] void usage() {
-  std::fputs(
+  std::printf(
       "usage: bc1s-embed (--model DIR | --synthetic SEED --vocab VOCAB.txt) [options]\n"
       "                  [SENTENCE ...]\n"
       "\n"
-      "Sentence embeddings with a BERT model of all-MiniLM-L6-v2's shape (6 layers, width 384,\n"
-      "12 heads), pooled as sentence-transformers does: the pooling (cls, mean or max) of\n"
-      "DIR/modules.json and its Pooling config.json, then L2 normalisation when a Normalize\n"
-      "module is listed; without modules.json, mean pooling then normalisation.\n"
+      "Sentence embeddings with a BERT or DistilBERT model of any size, pooled as\n"
+      "sentence-transformers does: the pooling (cls, mean or max) of DIR/modules.json and its\n"
+      "Pooling config.json, then L2 normalisation when a Normalize module is listed; without\n"
+      "modules.json, mean pooling then normalisation.\n"
       "Sentences: the arguments, else --input FILE, else one per line of stdin.\n"
       "\n"
       "  --model DIR          Hugging Face / sentence-transformers folder (config.json,\n"
       "                       model.safetensors, vocab.txt; tokenizer_config.json,\n"
       "                       sentence_bert_config.json and modules.json are read when\n"
       "                       present)\n"
-      "  --synthetic SEED     seeded random weights of that shape instead of a checkpoint\n"
+      "  --synthetic SEED     seeded random weights of all-MiniLM-L6-v2's shape (6 layers,\n"
+      "                       width 384) instead of a checkpoint\n"
       "  --vocab FILE         vocab.txt (default: DIR/vocab.txt)\n"
       "  --input FILE         one sentence per line, or a .tsv file with a `sentence` column\n"
       "  --similarity         print the cosine-similarity matrix of the sentences instead\n"
       "                       of one JSON line {\"text\", \"embedding\"} per sentence\n"
       "  --batch N            up to N sentences of similar length per pass, 1 to 256\n"
       "                       (default 8); output stays in input order\n"
-      "  --threads N          threads, 1 to 256 (default 1)\n"
-      "  --max-length N       truncate to N tokens with [CLS] and [SEP], 2 to 512 (default:\n"
-      "                       max_seq_length of sentence_bert_config.json, else 512)\n"
+      "  --threads N          threads, 1 to 256 (default: the machine's cores, %zu here)\n"
+      "  --max-length N       truncate to N tokens with [CLS] and [SEP], 2 to the model's\n"
+      "                       max_position_embeddings (default: max_seq_length of\n"
+      "                       sentence_bert_config.json, else model_max_length of\n"
+      "                       tokenizer_config.json, else 512)\n"
       "  --precision P        weight storage: fp16 (default; fp32-accurate), bf16 (faster,\n"
       "                       activations rounded to bf16 at each product), int8 (fastest;\n"
       "                       per-channel weight scales, activations quantised per token)\n"
       "                       or fp32\n"
-      "  --verbose            pooling, load time, throughput and truncations on stderr\n"
+      "  --verbose            model, pooling, load time, throughput and truncations on stderr\n"
       "  --help               this text\n"
       "\n"
       "Exit status: 0 if every sentence was embedded; 1 if the model, vocabulary or input\n"
       "cannot be loaded or any sentence was rejected; 2 for a bad command line.\n",
-      stdout);
+      default_threads());
   std::exit(0);
 }
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw usage_error(a + " needs a value");
-      return argv[++i];
-    };
+  for (arg_list args(argc, argv); args.next();) {
+    const std::string& a = args.arg();
     if (a == "--help" || a == "-h")
       usage();
-    else if (a == "--model")
-      o.model_dir = value();
     else if (a == "--vocab")
-      o.vocab = value();
-    else if (a == "--input")
-      o.input = value();
+      o.vocab = args.value();
     else if (a == "--synthetic")
-      o.synthetic_seed = parse_count(a, value(), 0, ~std::uint64_t{0});
-    else if (a == "--threads")
-      o.threads = parse_count(a, value(), 1, 256);
-    else if (a == "--batch")
-      o.batch = parse_count(a, value(), 1, 256);
-    else if (a == "--max-length")
-      o.max_length = parse_count(a, value(), 2, 512);
-    else if (a == "--precision") {
-      o.precision = value();
-      if (o.precision != "fp16" && o.precision != "bf16" && o.precision != "int8" &&
-          o.precision != "fp32") {
-        throw usage_error("--precision expects fp16, bf16, int8 or fp32, got '" + o.precision +
-                          "'");
-      }
-    } else if (a == "--similarity")
+      o.synthetic_seed = parse_count(a, args.value(), 0, ~std::uint64_t{0});
+    else if (a == "--similarity")
       o.similarity = true;
-    else if (a == "--verbose")
-      o.verbose = true;
-    else if (a == "--")
-      while (i + 1 < argc) o.sentences.emplace_back(argv[++i]);
-    else if (!a.empty() && a[0] == '-')
-      throw usage_error("unknown option '" + a + "'");
-    else
-      o.sentences.push_back(a);
+    else if (!read_model_option(args, o))
+      args.other(&o.sentences);
   }
   if (o.model_dir.empty() == !o.synthetic_seed) {
-    throw usage_error("give either --model DIR (a Hugging Face BERT folder) or --synthetic SEED");
+    throw usage_error(
+        "give either --model DIR (a Hugging Face BERT or DistilBERT folder) or --synthetic SEED");
   }
   if (!o.input.empty() && !o.sentences.empty()) {
     throw usage_error("give sentences either as arguments or with --input, not both");
@@ -157,40 +134,49 @@ std::optional<std::size_t> sentence_max_length(const std::string& dir) {
   if (!it->is_number_unsigned() || it->get<std::uint64_t>() < 2) {
     throw std::runtime_error(path.string() + ": max_seq_length is not an integer >= 2");
   }
-  return static_cast<std::size_t>(std::min<std::uint64_t>(it->get<std::uint64_t>(), 512));
+  return static_cast<std::size_t>(std::min<std::uint64_t>(it->get<std::uint64_t>(), 1u << 20));
 }
 
-// The model in any precision, behind one interface.
+using host_type = model_host<bc1s::nn::any_encoder, bc1s::nn::bert<config, bc1s::half>,
+                             bc1s::nn::bert<config, bc1s::bf16>,
+                             bc1s::nn::bert<config, bc1s::qint8>, bc1s::nn::bert<config, float>>;
+
+// The model in any precision and shape, behind one interface.
 class embedder {
  public:
   embedder(const options& o, const bc1s::io::st_pooling& pooling)
-      : pool_(o.threads), pooling_(pooling) {
-    if (o.precision == "fp16")
-      model_ = make<bc1s::half>(o);
-    else if (o.precision == "bf16")
-      model_ = make<bc1s::bf16>(o);
-    else if (o.precision == "int8")
-      model_ = make<bc1s::qint8>(o);
-    else
-      model_ = make<float>(o);
+      : host_(o.threads), pooling_(pooling) {
+    if (!o.model_dir.empty()) {
+      load_encoder(host_, o.model_dir, o.weights);
+      return;
+    }
+    // The pooler layer is not used by any of the poolings; synthetic weights skip it.
+    const std::uint64_t seed = *o.synthetic_seed;
+    switch (o.weights) {
+      case bc1s::nn::precision::fp32:
+        host_.set(bc1s::nn::bert<config, float>::synthetic(seed, false), "bert");
+        break;
+      case bc1s::nn::precision::bf16:
+        host_.set(bc1s::nn::bert<config, bc1s::bf16>::synthetic(seed, false), "bert");
+        break;
+      case bc1s::nn::precision::int8:
+        host_.set(bc1s::nn::bert<config, bc1s::qint8>::synthetic(seed, false), "bert");
+        break;
+      default:
+        host_.set(bc1s::nn::bert<config, bc1s::half>::synthetic(seed, false), "bert");
+        break;
+    }
   }
+  const model_info& info() const { return host_.info(); }
 
   // Embeddings [n][C] of the sentences, in input order.
   std::vector<std::vector<float>> run(std::span<const std::vector<std::int32_t>> ids,
                                       std::size_t batch) {
-    std::vector<std::vector<float>> out(ids.size(), std::vector<float>(config::dim));
-    std::size_t longest = 0;
-    for (const auto& v : ids) longest = std::max(longest, v.size());
-    std::visit(
-        [&](auto& m) {
-          using M = std::remove_cvref_t<decltype(*m)>;
-          typename M::workspace ws(std::min(batch, ids.size()), longest, pool_.size());
-          bc1s::nn::run_batched(*m, ws, ids, std::min(batch, ids.size()), &pool_,
-                                [&](std::size_t i, const typename M::workspace& w, std::size_t b) {
-                                  pool_one(w.hidden(), b, ids[i].size(), out[i]);
-                                });
-        },
-        model_);
+    const std::size_t dim = host_.info().dims.dim;
+    std::vector<std::vector<float>> out(ids.size(), std::vector<float>(dim));
+    host_.run(ids, {}, batch, [&](std::size_t i, const auto& w, std::size_t b) {
+      pool_one(w.hidden(), b, ids[i].size(), out[i]);
+    });
     return out;
   }
 
@@ -210,35 +196,16 @@ class embedder {
     }
   }
 
-  template <class WT>
-  static std::unique_ptr<bc1s::nn::bert<config, WT>> make(const options& o) {
-    using M = bc1s::nn::bert<config, WT>;
-    // The pooler layer is not used by any of the poolings; synthetic weights skip it.
-    return std::make_unique<M>(o.synthetic_seed ? M::synthetic(*o.synthetic_seed, false)
-                                                : M::load(o.model_dir));
-  }
-  bc1s::runtime::thread_pool pool_;
+  host_type host_;
   bc1s::io::st_pooling pooling_;
-  std::variant<std::unique_ptr<bc1s::nn::bert<config, bc1s::half>>,
-               std::unique_ptr<bc1s::nn::bert<config, bc1s::bf16>>,
-               std::unique_ptr<bc1s::nn::bert<config, bc1s::qint8>>,
-               std::unique_ptr<bc1s::nn::bert<config, float>>>
-      model_;
 };
 
-// The sentences to embed, with a name for each in error messages.
-struct input_line {
-  std::string where, text;
-};
-
-std::vector<input_line> read_input(const options& o) {
-  std::vector<input_line> out;
-  if (!o.sentences.empty()) {
-    for (std::size_t i = 0; i < o.sentences.size(); ++i)
-      out.push_back({"argument " + std::to_string(i + 1), o.sentences[i]});
-    return out;
-  }
+// The sentences to embed, with a name for each in error messages: the arguments, else the
+// `sentence` column of --input FILE.tsv, else the lines of --input FILE or stdin.
+std::vector<input_text> read_input(const options& o) {
+  if (!o.sentences.empty()) return texts_of_args(o.sentences, "argument");
   if (!o.input.empty() && o.input.size() > 4 && o.input.substr(o.input.size() - 4) == ".tsv") {
+    std::vector<input_text> out;
     const tsv_file t = read_tsv(o.input);
     for (const auto& r : t.rows) {
       const auto f = split_tabs(r.line);
@@ -247,41 +214,40 @@ std::vector<input_line> read_input(const options& o) {
     }
     return out;
   }
-  std::ifstream file;
-  if (!o.input.empty()) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(o.input, ec))
-      throw std::runtime_error(o.input + ": is a directory, expected a file (--input)");
-    file.open(o.input, std::ios::binary);
-    if (!file) throw std::runtime_error(o.input + ": cannot open the file (--input)");
-  }
-  std::istream& in = o.input.empty() ? std::cin : file;
-  const std::string name = o.input.empty() ? "stdin line " : o.input + ":";
-  std::string line;
-  for (std::size_t n = 1; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back({name + std::to_string(n), line});
-  }
-  if (in.bad()) throw std::runtime_error((o.input.empty() ? "stdin" : o.input) + ": read error");
-  return out;
+  return read_lines(o.input);
 }
 
 int run(const options& o) {
   const auto t0 = clock_type::now();
-  if (!o.model_dir.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::exists(o.model_dir, ec))
-      throw std::runtime_error(o.model_dir + ": no such model folder (--model)");
-    if (!std::filesystem::is_directory(o.model_dir, ec))
-      throw std::runtime_error(o.model_dir + ": not a folder (--model expects a folder)");
-  }
+  if (!o.model_dir.empty()) check_model_folder(o.model_dir);
+  // The pooling first (its errors name the sentence-transformers files), then config.json (the
+  // family and sizes), the tokenizer and --max-length, all before any weight is read.
   const bc1s::io::st_pooling pooling =
       o.model_dir.empty() ? bc1s::io::st_pooling{} : bc1s::io::load_st_pooling(o.model_dir);
-  if (pooling.dimension != 0 && pooling.dimension != config::dim) {
-    throw bc1s::io::load_error(pooling.pooling_file.string() +
-                               ": field \"word_embedding_dimension\" is " +
-                               std::to_string(pooling.dimension) + " but the model's width is " +
-                               std::to_string(config::dim));
+  std::optional<folder> f;
+  std::optional<bc1s::text::tokenizer> own_vocab;
+  std::size_t width = config::dim, max_length = 0;
+  if (!o.model_dir.empty()) {
+    // sentence_bert_config.json's max_seq_length, else the tokenizer's model_max_length.
+    // --vocab FILE replaces the folder's vocabulary (without its tokenizer_config.json).
+    f = open_folder(o.model_dir, o.max_length,
+                    o.vocab != o.model_dir + "/vocab.txt" ? o.vocab : std::string());
+    width = f->config.dim;
+    max_length =
+        o.max_length
+            ? *o.max_length
+            : resolve_max_length(
+                  std::nullopt,
+                  sentence_max_length(o.model_dir).value_or(f->tok.options().model_max_length),
+                  f->config.max_positions);
+  } else {
+    own_vocab = bc1s::text::tokenizer::from_vocab_file(o.vocab);
+    max_length = resolve_max_length(o.max_length, 512, config::max_positions);
+  }
+  if (pooling.dimension != 0 && pooling.dimension != width) {
+    throw bc1s::io::load_error(
+        pooling.pooling_file.string() + ": field \"word_embedding_dimension\" is " +
+        std::to_string(pooling.dimension) + " but the model's width is " + std::to_string(width));
   }
   if (o.verbose) {
     std::fprintf(stderr, "%s: pooling: %s, %s (%s)\n", kTool, bc1s::io::to_string(pooling.mode),
@@ -289,11 +255,7 @@ int run(const options& o) {
                  pooling.modules_file.empty() ? "default: no modules.json"
                                               : pooling.pooling_file.string().c_str());
   }
-  const auto tok = (!o.model_dir.empty() && o.vocab == o.model_dir + "/vocab.txt")
-                       ? bc1s::text::tokenizer::from_pretrained(o.model_dir)
-                       : bc1s::text::tokenizer::from_vocab_file(o.vocab);
-  const std::size_t max_length =
-      o.max_length.value_or(sentence_max_length(o.model_dir).value_or(512));
+  const bc1s::text::tokenizer& tok = own_vocab ? *own_vocab : f->tok;
   const auto lines = read_input(o);
   std::vector<std::vector<std::int32_t>> ids;
   std::vector<std::size_t> kept;  // index into lines
@@ -317,6 +279,8 @@ int run(const options& o) {
   const auto emb = ids.empty() ? std::vector<std::vector<float>>{} : model.run(ids, o.batch);
   const double inf_s = seconds_since(t1);
   if (o.verbose) {
+    std::fprintf(stderr, "%s: model: %s; max length %zu\n", kTool, describe(model.info()).c_str(),
+                 max_length);
     std::fprintf(stderr,
                  "%s: loaded %s (%s weights, %s) in %.2f s; %zu sentences in %.3f s: %.1f "
                  "sentences/s (batch %zu, %zu thread(s))\n",
@@ -343,7 +307,7 @@ int run(const options& o) {
       std::printf("%6s", ("[" + std::to_string(i + 1) + "]").c_str());
       for (std::size_t j = 0; j < emb.size(); ++j) {
         double dot = 0;
-        for (std::size_t c = 0; c < config::dim; ++c) dot += double(emb[i][c]) * emb[j][c];
+        for (std::size_t c = 0; c < emb[i].size(); ++c) dot += double(emb[i][c]) * emb[j][c];
         std::printf(" %7.4f", dot / (norm[i] * norm[j]));
       }
       std::printf("\n");
@@ -356,34 +320,13 @@ int run(const options& o) {
       std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     }
   }
-  std::cout.flush();
-  if (!std::cout || std::fflush(stdout) != 0) {
-    std::fprintf(stderr, "%s: error writing to stdout\n", kTool);
-    return 1;
-  }
-  if (rejected > 0) {
-    std::fprintf(stderr, "%s: %zu of %zu sentences rejected\n", kTool, rejected, lines.size());
-  }
+  if (!flush_stdout(kTool)) return 1;
+  report_rejected(kTool, rejected, lines.size(), "sentences");
   return rejected > 0 ? 1 : 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s (usage: bc1s-embed --help)\n", kTool, one_line(e.what()).c_str());
-    return 2;
-  }
-  try {
-    return run(o);
-  } catch (const usage_error& e) {
-    std::fprintf(stderr, "%s: %s (usage: bc1s-embed --help)\n", kTool, one_line(e.what()).c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", kTool, one_line(e.what()).c_str());
-    return 1;
-  }
+  return cli_main(kTool, argc, argv, parse, run);
 }

@@ -18,7 +18,7 @@ if ((${#missing[@]})); then
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j"$(nproc)" --target bc1s-quickstart bc1s-classify bc1s-tokenize bc1s-embed
+cmake --build build -j"$(nproc)" --target bc1s-quickstart bc1s-classify bc1s-tokenize bc1s-embed bc1s-rerank bc1s-ner
 
 ./build/examples/bc1s-quickstart
 echo

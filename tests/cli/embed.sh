@@ -85,10 +85,18 @@ write_pooling "$TMP/twomodes" true true false true
 cp "$VOCAB" "$TMP/twomodes/vocab.txt"
 run twomodes "$EMBED" --model "$TMP/twomodes" "x"
 expect_error twomodes 1 "pooling_mode_cls_token and pooling_mode_mean_tokens are both true"
-sed -i 's/"word_embedding_dimension":384/"word_embedding_dimension":768/; s/"pooling_mode_cls_token":true/"pooling_mode_cls_token":false/' \
-  "$TMP/twomodes/1_Pooling/config.json"
-run widedim "$EMBED" --model "$TMP/twomodes" "x"
-expect_error widedim 1 "config.json: field \"word_embedding_dimension\" is 768 but the model's width is 384"
+# A Pooling config whose word_embedding_dimension is not the model's width (config.json's, read
+# before the weights): a copy of a fixture folder of width 24.
+FIXTURE=$ROOT/tests/data/heads/bert_mean_nonorm
+if [ -f "$FIXTURE/config.json" ]; then
+  cp -r "$FIXTURE" "$TMP/widedim"
+  sed -i 's/"word_embedding_dimension": *24/"word_embedding_dimension": 768/' \
+    "$TMP/widedim/1_Pooling/config.json"
+  grep -q '"word_embedding_dimension": 768' "$TMP/widedim/1_Pooling/config.json" ||
+    fail "widedim: could not edit $TMP/widedim/1_Pooling/config.json"
+  run widedim "$EMBED" --model "$TMP/widedim" "x"
+  expect_error widedim 1 "1_Pooling/config.json: field \"word_embedding_dimension\" is 768 but the model's width is 24"
+fi
 
 # squared_norms <file>: the squared L2 norm of each line's embedding, one per line.
 squared_norms() {
