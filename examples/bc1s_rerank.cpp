@@ -99,7 +99,7 @@ options parse(int argc, char** argv) {
       o.top = parse_count(a, args.value(), 1, std::uint64_t{1} << 40);
     else if (a == "--json")
       o.json = true;
-    else if (!read_model_option(args, o, 3))
+    else if (!read_model_option(args, o))
       args.other(&o.passages);
   }
   if (o.model_dir.empty()) throw usage_error("--model DIR is required (a cross-encoder folder)");

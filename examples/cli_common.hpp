@@ -208,7 +208,7 @@ inline std::size_t resolve_max_length(const std::optional<std::size_t>& flag,
                                       std::size_t default_length, std::size_t positions) {
   if (flag) {
     if (*flag > positions) {
-      throw usage_error("--max-length expects an integer in [2, " + std::to_string(positions) +
+      throw usage_error("--max-length expects an integer in [3, " + std::to_string(positions) +
                         "] (the model's max_position_embeddings), got '" + std::to_string(*flag) +
                         "'");
     }

@@ -47,8 +47,8 @@ struct model_options {
 };
 
 // When args.arg() is one of model_options' flags: reads it (and its value) into `o`, true; else
-// false. min_length: the least --max-length (3 for a tool that encodes pairs).
-inline bool read_model_option(arg_list& args, model_options& o, std::uint64_t min_length = 2) {
+// false. min_length: the least --max-length ([CLS], one token, [SEP]).
+inline bool read_model_option(arg_list& args, model_options& o, std::uint64_t min_length = 3) {
   const std::string& a = args.arg();
   if (a == "--model")
     o.model_dir = args.value();

@@ -44,5 +44,5 @@ grep -qF 'pooling: cls, then L2-normalised' "$TMP/verbose.err" || fail "verbose:
 grep -qF 'model: bert, 12 layers, width 16, 2 heads, 128 positions; no classifier; max length 64' \
   "$TMP/verbose.err" || fail "verbose: model (max length from sentence_bert_config.json)"
 run toolong "$EMBED" --model "$HEADS/bert_mean_nonorm" --threads 2 --max-length 129 "hello"
-expect_error toolong 2 "--max-length" "[2, 128]" "'129'"
+expect_error toolong 2 "--max-length" "[3, 128]" "'129'"
 echo PASS

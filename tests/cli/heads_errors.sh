@@ -53,11 +53,11 @@ expect_error nomodel_r 2 "--model DIR is required"
 run nomodel_n "$NER" --json
 expect_error nomodel_n 2 "--model DIR is required"
 run long_c "$CLASSIFY" --model "$HEADS/bert_seqcls3" --threads 2 --max-length 65
-expect_error long_c 2 "--max-length expects an integer in [2, 64]" "'65'"
+expect_error long_c 2 "--max-length expects an integer in [3, 64]" "'65'"
 run long_r "$RERANK" --model "$HEADS/cross_encoder" --query q --max-length 100 "x"
-expect_error long_r 2 "--max-length expects an integer in [2, 64]" "'100'"
+expect_error long_r 2 "--max-length expects an integer in [3, 64]" "'100'"
 run long_n "$NER" --model "$HEADS/bert_ner" --max-length 65
-expect_error long_n 2 "--max-length expects an integer in [2, 64]" "'65'"
+expect_error long_n 2 "--max-length expects an integer in [3, 64]" "'65'"
 run prec_r "$RERANK" --model "$HEADS/cross_encoder" --query q --precision fp8 "x"
 expect_error prec_r 2 "--precision expects fp16, bf16, int8 or fp32" "'fp8'"
 run prec_n "$NER" --model "$HEADS/bert_ner" --precision int4

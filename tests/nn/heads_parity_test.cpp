@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "bc1s/io/st_config.hpp"
 #include "bc1s/nn/any_encoder.hpp"
 #include "bc1s/nn/batching.hpp"
+#include "bc1s/nn/bert.hpp"
 #include "bc1s/text/wordpiece.hpp"
 
 namespace {
@@ -320,6 +322,67 @@ TEST_F(BadFolder, WidthThatContradictsTheWeights) {
   cfg_["intermediate_size"] = 64;
   const auto msg = load_error();
   EXPECT_NE(msg.find("word_embeddings"), std::string::npos) << msg;
+}
+
+// Sizes the weights contradict are refused from the file's header, before anything of that size
+// is allocated (each of these would otherwise ask for gigabytes).
+TEST_F(BadFolder, HugeLayerCountIsRefusedBeforeListingTensors) {
+  cfg_["num_hidden_layers"] = 100000000;
+  const auto msg = load_error();
+  EXPECT_NE(msg.find("the number of layers is 100000000"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("model.safetensors"), std::string::npos) << msg;
+}
+
+TEST_F(BadFolder, HugeVocabularyIsRefusedFromTheHeader) {
+  cfg_["vocab_size"] = 200000000;
+  const auto msg = load_error();
+  EXPECT_NE(msg.find("word_embeddings.weight' has shape"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expected [200000000,"), std::string::npos) << msg;
+}
+
+TEST_F(BadFolder, HugeFeedForwardWidthIsRefusedFromTheHeader) {
+  cfg_["intermediate_size"] = 200000000;
+  const auto msg = load_error();
+  EXPECT_NE(msg.find("has shape"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("200000000"), std::string::npos) << msg;
+}
+
+TEST_F(BadFolder, HugeLabelCountWithoutNamesIsRefused) {
+  cfg_.erase("id2label");
+  cfg_.erase("label2id");
+  cfg_["num_labels"] = 100000000;
+  const auto msg = load_error();
+  EXPECT_NE(msg.find("num_labels"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("beyond the 1048576 labels"), std::string::npos) << msg;
+}
+
+// A workspace made for one model and used with another of the same width is refused by name.
+TEST(Workspace, MadeForAnotherModelIsRefused) {
+  using model_t = bc1s::nn::bert<bc1s::nn::any_shape, float>;
+  bc1s::nn::encoder_dims d;
+  d.dim = 32;
+  d.heads = 2;
+  d.hidden = 64;
+  d.layers = 1;
+  d.vocab = 50;
+  d.max_positions = 16;
+  d.type_vocab = 2;
+  const auto a = model_t::synthetic(1, d, {});
+  d.hidden = 96;
+  const auto b = model_t::synthetic(2, d, {});
+  model_t::workspace ws(a, 1, 8);
+  const std::vector<std::int32_t> ids(8, 3), mask(8, 1);
+  a.forward(ws, ids, mask, 1, 8);  // its own model: fine
+  try {
+    b.forward(ws, ids, mask, 1, 8);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("bc1s::bert: the workspace was made for a model of C = 32, F = 64"),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("F = 96"), std::string::npos) << msg;
+  }
 }
 
 // The real all-MiniLM-L6-v2 cut to 3 layers (tools/make_head_fixtures.py --cut-minilm): a shape

@@ -101,6 +101,8 @@ namespace detail {
 
 inline constexpr std::uint64_t kMaxConfigSize = std::uint64_t{1}
                                                 << 28;  // sanity bound per size field
+// num_labels without id2label: at most this many (each label is then named LABEL_<id>).
+inline constexpr std::size_t kMaxDefaultLabels = std::size_t{1} << 20;
 
 // The key `model_type`'s config.json uses for a common field.
 inline std::string_view hf_key(std::string_view model_type, std::string_view field) noexcept {
@@ -219,6 +221,12 @@ inline std::vector<std::string> parse_labels(const config_reader& r) {
     }
   } else {
     const std::size_t n = r.size("num_labels", std::size_t{2}, true);
+    // Without id2label each label gets a made-up name; bound what that costs.
+    if (n > kMaxDefaultLabels) {
+      r.fail_field("num_labels", "is " + std::to_string(n) + ", beyond the " +
+                                     std::to_string(kMaxDefaultLabels) +
+                                     " labels bc1s names without an id2label");
+    }
     for (std::size_t i = 0; i < n; ++i) labels.push_back("LABEL_" + std::to_string(i));
   }
   if (const auto* l2i = r.find("label2id"); l2i != nullptr) {

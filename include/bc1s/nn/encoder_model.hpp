@@ -338,6 +338,13 @@ class encoder_model {
     encoder_dims d = dims_from(cfg);
     const auto path = dir / "model.safetensors";
     const auto file = io::safetensors_file::open(path);
+    // Every layer has more than one tensor: a layer count above the file's tensor count is
+    // refused before the expected names are listed (config.json's sizes are otherwise unbounded).
+    if (d.layers > file.names().size()) {
+      io::detail::fail(cfg.source, "the number of layers is " + std::to_string(d.layers) + " but " +
+                                       path.string() + " holds only " +
+                                       std::to_string(file.names().size()) + " tensors");
+    }
     const bool prefixed =
         file.contains(std::string(Family::task_prefix) + "embeddings.word_embeddings.weight");
     const std::string prefix = prefixed ? Family::task_prefix : "";
@@ -366,9 +373,15 @@ class encoder_model {
     if (!Family::own_pooler) h.pooler = h.head == head_kind::sequence_classification;
     if (h.head != head_kind::none) {
       h.num_labels = cfg.num_labels;
-      const std::size_t rows = file.contains("classifier.weight")
-                                   ? file.info("classifier.weight").shape.front()
-                                   : cfg.num_labels;
+      std::size_t rows = cfg.num_labels;
+      if (file.contains("classifier.weight")) {
+        const auto& shape = file.info("classifier.weight").shape;
+        if (shape.size() != 2) {
+          io::detail::fail(path, "tensor 'classifier.weight' has " + std::to_string(shape.size()) +
+                                     " dimensions, expected 2 (labels x width)");
+        }
+        rows = shape.front();
+      }
       if (rows != cfg.num_labels) {
         io::detail::fail(cfg.source, "id2label has " + std::to_string(cfg.num_labels) +
                                          " labels but classifier.weight in " + path.string() +
@@ -606,12 +619,16 @@ class encoder_model {
   void check_workspace(const workspace& ws) const {
     const std::size_t L = heads_.head == head_kind::none ? 0 : heads_.num_labels;
     const bool token = heads_.head == head_kind::token_classification;
-    if (ws.dim_ != dims_.dim || (L != 0 && (ws.labels_ != L || ws.token_ != token))) {
+    if (ws.dim_ != dims_.dim || ws.act_.ffn_width() != dims_.hidden ||
+        ws.act_.max_positions() != dims_.max_positions ||
+        (L != 0 && (ws.labels_ != L || ws.token_ != token))) {
       throw std::invalid_argument(
-          std::string(Family::api) +
-          ": the workspace was made for a model of C = " + std::to_string(ws.dim_) + " with " +
-          std::to_string(ws.labels_) + " labels; this one has C = " + std::to_string(dims_.dim) +
-          " and " + std::to_string(L) + " labels (make it with workspace(model, ...))");
+          std::string(Family::api) + ": the workspace was made for a model of C = " +
+          std::to_string(ws.dim_) + ", F = " + std::to_string(ws.act_.ffn_width()) + ", " +
+          std::to_string(ws.act_.max_positions()) + " positions, " + std::to_string(ws.labels_) +
+          " labels; this one has C = " + std::to_string(dims_.dim) +
+          ", F = " + std::to_string(dims_.hidden) + ", " + std::to_string(dims_.max_positions) +
+          " positions, " + std::to_string(L) + " labels (make it with workspace(model, ...))");
     }
   }
 

@@ -69,6 +69,9 @@ class encoder_activations {
   std::size_t max_batch() const noexcept { return max_b_; }
   std::size_t max_seq() const noexcept { return max_s_; }
   std::size_t threads() const noexcept { return threads_; }
+  // The model sizes it was made for.
+  std::size_t ffn_width() const noexcept { return f_; }
+  std::size_t max_positions() const noexcept { return max_positions_; }
   std::size_t b() const noexcept { return b_; }
   std::size_t s() const noexcept { return s_; }
 

@@ -45,7 +45,9 @@ std::vector<WT> to_storage(const std::vector<float>& v) {
 }
 
 // Throws load_error unless `file` holds exactly the `expected` names, apart from those
-// `skipped` accepts; the message lists (up to 8 of) the missing and the unexpected ones.
+// `skipped` accepts, each of its expected shape; the message lists (up to 8 of) the missing and
+// the unexpected ones, or names the first tensor of another shape. It reads the header only, so
+// sizes from config.json that the file contradicts are refused before any buffer is allocated.
 template <class Skipped>
 void check_tensor_names(const io::safetensors_file& file, const named_shapes& expected,
                         Skipped&& skipped, const std::filesystem::path& path, const char* family) {
@@ -56,7 +58,10 @@ void check_tensor_names(const io::safetensors_file& file, const named_shapes& ex
     if (!file.contains(n)) missing.push_back(n);
   for (const auto& n : file.names())
     if (!want.count(n) && !skipped(n)) unexpected.push_back(n);
-  if (missing.empty() && unexpected.empty()) return;
+  if (missing.empty() && unexpected.empty()) {
+    for (const auto& e : expected) file.check_shape(e.first, e.second);
+    return;
+  }
   auto list = [](const std::vector<std::string>& v) {
     std::string s;
     for (std::size_t i = 0; i < v.size() && i < 8; ++i) s += (i ? ", " : "") + v[i];
