@@ -12,6 +12,7 @@
 // Sigmoid or Tanh). A model with more than one label is refused (use bc1s-classify --pairs).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -243,11 +244,15 @@ int run(const options& o) {
     std::fprintf(stderr, "%s: %zu pairs in %.3f s (batch %zu)\n", kTool, ids.size(), inf_s,
                  o.batch);
   }
-  // Best first; equal scores keep the input order.
+  // Best first; equal scores keep the input order; a NaN score (from NaN weights) ranks last, so
+  // the order stays a strict weak ordering.
   std::vector<std::size_t> order(ids.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
+  auto key = [&](std::size_t i) {
+    return std::isnan(scores[i]) ? -std::numeric_limits<double>::infinity() : double(scores[i]);
+  };
   std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+                   [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
   const std::size_t shown = std::min(order.size(), o.top.value_or(order.size()));
   // Plain output: the ranks and the scores right-aligned in their columns.
   const int rank_width = int(std::to_string(std::max<std::size_t>(shown, 1)).size());
