@@ -63,7 +63,7 @@ struct bf16_dot : portable::bf16_dot_base<bf16_dot> {
 #endif
 
 #if defined(__AVX512BW__) && defined(__AVX512VNNI__)
-struct int8_dot : portable::int8_dot {
+struct int8_dot : portable::int8_dot_base<int8_dot> {
   template <std::size_t NR, class AT>
   static void pack(const AT* src, std::size_t ld, std::size_t cols, std::size_t cin,
                    std::uint32_t* dst, float* scales) noexcept {
@@ -98,7 +98,7 @@ struct int8_dot : portable::int8_dot {
       }
       return;
     }
-    portable::int8_dot::pack<NR>(src, ld, cols, cin, dst, scales);
+    portable::int8_dot_base<int8_dot>::pack<NR>(src, ld, cols, cin, dst, scales);
   }
 
   // dots[n][P] = the int32 dot products of quad rows j0 .. j1. A function of its own, not
@@ -141,28 +141,19 @@ struct int8_dot : portable::int8_dot {
     }
   }
 
-  template <std::size_t P, std::size_t NR, bool Prefetch>
-  static void tile(const qint8* __restrict wp, const std::uint32_t* __restrict xp, std::size_t nj,
-                   const float* scales, const std::int32_t* offsets, bool first,
-                   float* sums) noexcept {
-    const auto* w32 = reinterpret_cast<const std::uint32_t*>(wp);  // P words per quad row
-    if (first) std::fill(sums, sums + NR * P, 0.0f);
-    for (std::size_t j0 = 0, a = 0; j0 < nj; j0 += kGroupQuads, ++a) {
-      const std::size_t j1 = std::min(nj, j0 + kGroupQuads);
-      const float* sx = scales + a * NR;
-      const std::int32_t* off = offsets + a * P;
-      alignas(64) std::int32_t dots[NR * P];
-      group_dots<P, NR, Prefetch>(w32, xp, j0, j1, dots);
+  // sums[n][P] += (dots[n][P] - off[P]) * sx[n], sixteen rows at a time.
+  template <std::size_t P, std::size_t NR>
+  static void scale_group(const std::int32_t* dots, const std::int32_t* off, const float* sx,
+                          float* sums) noexcept {
 #pragma GCC unroll 4
-      for (std::size_t v = 0; v < P / 16; ++v) {
-        const __m512i o = _mm512_load_si512(off + v * 16);
+    for (std::size_t v = 0; v < P / 16; ++v) {
+      const __m512i o = _mm512_load_si512(off + v * 16);
 #pragma GCC unroll 16
-        for (std::size_t n = 0; n < NR; ++n) {
-          const __m512 d =
-              _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(dots + n * P + v * 16), o));
-          float* sp = sums + n * P + v * 16;
-          _mm512_store_ps(sp, _mm512_fmadd_ps(d, _mm512_set1_ps(sx[n]), _mm512_load_ps(sp)));
-        }
+      for (std::size_t n = 0; n < NR; ++n) {
+        const __m512 d =
+            _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(dots + n * P + v * 16), o));
+        float* sp = sums + n * P + v * 16;
+        _mm512_store_ps(sp, _mm512_fmadd_ps(d, _mm512_set1_ps(sx[n]), _mm512_load_ps(sp)));
       }
     }
   }

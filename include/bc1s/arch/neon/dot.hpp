@@ -38,10 +38,10 @@ struct bf16_dot : portable::bf16_dot_base<bf16_dot> {
 #endif
 
 #if defined(__aarch64__) && defined(__ARM_NEON) && defined(__ARM_FEATURE_MATMUL_INT8)
-struct int8_dot : portable::int8_dot {
+struct int8_dot : portable::int8_dot_base<int8_dot> {
   // dots[n][P] = the int32 dot products of quad rows j0 .. j1 (USDOT: activation bytes unsigned,
   // weight bytes signed).
-  template <std::size_t P, std::size_t NR>
+  template <std::size_t P, std::size_t NR, bool Prefetch>
   static void group_dots(const std::uint32_t* __restrict w32, const std::uint32_t* __restrict xp,
                          std::size_t j0, std::size_t j1, std::int32_t* dots) noexcept {
     constexpr std::size_t V = P / 4;
@@ -69,27 +69,6 @@ struct int8_dot : portable::int8_dot {
     for (std::size_t n = 0; n < NR; ++n) {
 #pragma GCC unroll 8
       for (std::size_t v = 0; v < V; ++v) vst1q_s32(dots + n * P + v * 4, acc[v][n]);
-    }
-  }
-
-  // As portable::int8_dot::tile, the byte dot products by group_dots.
-  template <std::size_t P, std::size_t NR, bool Prefetch>
-  static void tile(const qint8* __restrict wp, const std::uint32_t* __restrict xp, std::size_t nj,
-                   const float* scales, const std::int32_t* offsets, bool first,
-                   float* sums) noexcept {
-    const auto* w32 = reinterpret_cast<const std::uint32_t*>(wp);  // P words per quad row
-    if (first) std::fill(sums, sums + NR * P, 0.0f);
-    for (std::size_t j0 = 0, a = 0; j0 < nj; j0 += kGroupQuads, ++a) {
-      const std::size_t j1 = std::min(nj, j0 + kGroupQuads);
-      const float* sx = scales + a * NR;
-      const std::int32_t* off = offsets + a * P;
-      alignas(64) std::int32_t dots[NR * P];
-      group_dots<P, NR>(w32, xp, j0, j1, dots);
-      for (std::size_t n = 0; n < NR; ++n) {
-        for (std::size_t r = 0; r < P; ++r) {
-          sums[n * P + r] += static_cast<float>(dots[n * P + r] - off[r]) * sx[n];
-        }
-      }
     }
   }
 };

@@ -112,8 +112,10 @@ struct bf16_dot : bf16_dot_base<bf16_dot> {
 };
 
 // int8 weights: quads of channels, int32 sums per group of kGroupK input channels, scaled into
-// fp32 sums at the end of each group.
-struct int8_dot {
+// fp32 sums at the end of each group. The pack and the tile loop, around the byte dot products of
+// one group (Self::group_dots) and their scaling (Self::scale_group), which a target may replace.
+template <class Self>
+struct int8_dot_base {
   using weight_type = qint8;
   using acc_type = float;
   static constexpr std::size_t kLaneK = 4;
@@ -164,27 +166,46 @@ struct int8_dot {
     const auto* w32 = reinterpret_cast<const std::uint32_t*>(wp);  // P words per quad row
     if (first) std::fill(sums, sums + NR * P, 0.0f);
     for (std::size_t j0 = 0, a = 0; j0 < nj; j0 += kGroupQuads, ++a) {
-      const std::size_t j1 = std::min(nj, j0 + kGroupQuads);
-      const float* sx = scales + a * NR;
-      const std::int32_t* off = offsets + a * P;
-      (void)Prefetch;
-      for (std::size_t n = 0; n < NR; ++n) {
-        for (std::size_t r = 0; r < P; ++r) {
-          std::int32_t s = 0;
-          for (std::size_t j = j0; j < j1; ++j) {
-            const std::uint32_t xw = xp[j * NR + n], ww = w32[j * P + r];
-            for (std::size_t i = 0; i < 4; ++i) {
-              const auto xb = static_cast<std::int32_t>((xw >> (8 * i)) & 0xFFu);
-              const auto wb =
-                  static_cast<std::int32_t>(static_cast<std::int8_t>((ww >> (8 * i)) & 0xFFu));
-              s += xb * wb;
-            }
+      alignas(64) std::int32_t dots[NR * P];
+      Self::template group_dots<P, NR, Prefetch>(w32, xp, j0, std::min(nj, j0 + kGroupQuads), dots);
+      Self::template scale_group<P, NR>(dots, offsets + a * P, scales + a * NR, sums);
+    }
+  }
+
+  // dots[n][P] = the int32 dot products of quad rows j0 .. j1: activation bytes unsigned, weight
+  // bytes signed.
+  template <std::size_t P, std::size_t NR, bool Prefetch>
+  static void group_dots(const std::uint32_t* __restrict w32, const std::uint32_t* __restrict xp,
+                         std::size_t j0, std::size_t j1, std::int32_t* dots) noexcept {
+    for (std::size_t n = 0; n < NR; ++n) {
+      for (std::size_t r = 0; r < P; ++r) {
+        std::int32_t s = 0;
+        for (std::size_t j = j0; j < j1; ++j) {
+          const std::uint32_t xw = xp[j * NR + n], ww = w32[j * P + r];
+          for (std::size_t i = 0; i < 4; ++i) {
+            const auto xb = static_cast<std::int32_t>((xw >> (8 * i)) & 0xFFu);
+            const auto wb =
+                static_cast<std::int32_t>(static_cast<std::int8_t>((ww >> (8 * i)) & 0xFFu));
+            s += xb * wb;
           }
-          sums[n * P + r] += static_cast<float>(s - off[r]) * sx[n];
         }
+        dots[n * P + r] = s;
+      }
+    }
+  }
+
+  // sums[n][P] += (dots[n][P] - off[P]) * sx[n].
+  template <std::size_t P, std::size_t NR>
+  static void scale_group(const std::int32_t* dots, const std::int32_t* off, const float* sx,
+                          float* sums) noexcept {
+    for (std::size_t n = 0; n < NR; ++n) {
+      for (std::size_t r = 0; r < P; ++r) {
+        sums[n * P + r] += static_cast<float>(dots[n * P + r] - off[r]) * sx[n];
       }
     }
   }
 };
+
+struct int8_dot : int8_dot_base<int8_dot> {};
 
 }  // namespace bc1s::arch::portable
