@@ -1,6 +1,7 @@
 // conv1x1 against a plain fp32 reference (double accumulation over the same fp16-rounded inputs).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -348,6 +349,58 @@ TEST(Conv1x1, StackedEqualsSeparateCalls) {
   EXPECT_THROW(bc1s::conv1x1_stacked(std::array<const W*, 2>{&w[0], &w[1]}, in,
                                      std::array{o.view(), o3.view()}),
                std::invalid_argument);
+}
+
+// bf16 and int8 weights: a batch item's last tile is multiplied at the narrowest width of 4, 8 or
+// 12 columns that holds it. Each column is computed on its own, so a column gives the same bits at
+// every width: the first S' columns of an S = 24 input (two full tiles) against the same columns
+// given alone, where they end on a tile of another width. cin = 500: two chunks of input channels
+// and four activation groups, the last partial; cout = 70: a partial last panel.
+template <class WT>
+void check_widths_agree() {
+  const std::size_t cout = 70, cin = 500, S = 24;
+  if (bc1s::conv1x1_uses_amx<WT>(S)) {
+    GTEST_SKIP() << "S = 24 runs on AMX tiles here, not on the dot-product path";
+  }
+  const auto w = random_vector(cout * cin, 11, 0.1f);
+  const auto bias = random_vector(cout, 12, 0.1f);
+  const bc1s::conv1x1_weights<WT> packed(cout, cin, w, bias);
+  const auto x = random_vector(cin * S, 13, 1.0f);
+  bc1s::tensor<float, dyn_layout<float>> in(1, cin, S), full(1, cout, S);
+  for (std::size_t k = 0; k < cin; ++k)
+    for (std::size_t s = 0; s < S; ++s) in(0, k, s) = x[k * S + s];
+  bc1s::conv1x1(packed, in, full, bc1s::epi::bias_only{});
+  bc1s::tensor<float, dyn_layout<float>> other(1, cin, S), other_out(1, cout, S);
+  const auto y = random_vector(cin * S, 14, 3.0f);
+  std::copy(y.begin(), y.end(), other.data());
+  // Against the stored weights in double: each weight and activation is rounded by at most half a
+  // step of 1/127 (int8) or 2^-9 relative (bf16) of its row's or group's largest magnitude.
+  float wmax = 0;
+  for (float v : w) wmax = std::max(wmax, std::abs(v));
+  const double bound = 2.1 * double(cin) * wmax * 1.0 / 254;
+  for (std::size_t m = 0; m < cout; ++m)
+    for (std::size_t s = 0; s < S; ++s) {
+      double ref = bias[m];
+      for (std::size_t k = 0; k < cin; ++k) ref += double(w[m * cin + k]) * x[k * S + s];
+      ASSERT_NEAR(full(0, m, s), ref, bound) << m << ", " << s;
+    }
+  for (std::size_t sp : {1u, 4u, 5u, 8u, 9u, 13u, 16u, 20u, 23u}) {
+    bc1s::tensor<float, dyn_layout<float>> part_in(1, cin, sp), part(1, cout, sp);
+    for (std::size_t k = 0; k < cin; ++k)
+      for (std::size_t s = 0; s < sp; ++s) part_in(0, k, s) = x[k * S + s];
+    // another input first, so that no packed word or scale of the full call is left to reuse
+    bc1s::conv1x1(packed, other, other_out, bc1s::epi::bias_only{});
+    bc1s::conv1x1(packed, part_in, part, bc1s::epi::bias_only{});
+    for (std::size_t m = 0; m < cout; ++m)
+      for (std::size_t s = 0; s < sp; ++s)
+        ASSERT_EQ(part(0, m, s), full(0, m, s)) << "S' = " << sp << " at " << m << ", " << s;
+  }
+}
+TEST(Conv1x1, DotPathColumnsAgreeAtEveryTileWidthBf16) {
+  check_widths_agree<bf16>();
+}
+TEST(Conv1x1, DotPathColumnsAgreeAtEveryTileWidthInt8) {
+  check_widths_agree<qint8>();
 }
 
 TEST(Conv1x1, MultiThreadedEqualsSingleThreaded) {

@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "bc1s/core/bf16.hpp"
 #include "bc1s/core/qint8.hpp"
@@ -45,6 +46,29 @@ namespace bc1s::detail::dot {
 
 // Column tiles per block: their packed words (NR x Cin x 2 or 1 bytes each) stay in L2.
 inline constexpr std::size_t kMaxBlockTiles = 32;
+
+// A batch item's last tile may hold fewer than NR columns; it is packed and multiplied at the
+// narrowest of these widths that holds them (multiples of 4 below NR, then NR), so at most 3
+// padded columns are multiplied where NR - 1 would be: S = 16 takes 12 + 4 columns of products,
+// not 24. Every column is computed alone, so the width changes no result.
+inline constexpr std::size_t kWidthStep = 4;
+
+template <std::size_t NR>
+constexpr std::size_t tile_width(std::size_t cols) noexcept {
+  const std::size_t w = (cols + kWidthStep - 1) / kWidthStep * kWidthStep;
+  return w < NR ? w : NR;
+}
+
+// f.template operator()<W>() with W = tile_width<NR>(cols), a compile-time width.
+template <std::size_t NR, std::size_t W = kWidthStep, class F>
+decltype(auto) with_tile_width(std::size_t cols, F&& f) {
+  if constexpr (W >= NR) {
+    return f.template operator()<NR>();
+  } else {
+    if (cols <= W) return f.template operator()<W>();
+    return with_tile_width<NR, W + kWidthStep>(cols, std::forward<F>(f));
+  }
+}
 
 template <class WT>
 struct dot_for;
@@ -79,10 +103,13 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
       thread_buffer<struct dot_activation_tag, std::uint32_t>(total_tiles * tile_u32);
   float* scales =
       kQuantized ? thread_buffer<struct dot_scale_tag, float>(total_tiles * tile_scales) : nullptr;
+  // Tile t: its columns at width tile_width (words j * width + n in its slot of tile_u32 words).
   run_tasks(total_tiles, [&](std::size_t t) {
-    const std::size_t b = t / tiles_per_b, s0 = t % tiles_per_b * NR;
-    Dot::template pack<NR>(x.row(b, 0) + s0, ldi, std::min(NR, S - s0), cin, act + t * tile_u32,
-                           kQuantized ? scales + t * tile_scales : nullptr);
+    const std::size_t b = t / tiles_per_b, s0 = t % tiles_per_b * NR, cols = std::min(NR, S - s0);
+    with_tile_width<NR>(cols, [&]<std::size_t TW>() {
+      Dot::template pack<TW>(x.row(b, 0) + s0, ldi, cols, cin, act + t * tile_u32,
+                             kQuantized ? scales + t * tile_scales : nullptr);
+    });
   });
 
   const std::size_t nblocks = (total_tiles + kMaxBlockTiles - 1) / kMaxBlockTiles;
@@ -103,42 +130,43 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
         const std::size_t j0 = c * Dot::kChunkGroups, nj = std::min(Dot::kChunkGroups, lanes - j0);
         const bool first = c == 0, last = c + 1 == nchunks;
         for (std::size_t i = 0; i < nt; ++i) {
+          const std::size_t t = t0 + i, b = t / tiles_per_b, s0 = t % tiles_per_b * NR;
+          const std::size_t cols = std::min(NR, S - s0);
           float* part = partial + i * NR * P;
-          const std::uint32_t* xp = act + (t0 + i) * tile_u32 + j0 * NR;
           const auto* wc = panel + j0 * G * P;
-          if constexpr (kQuantized) {
-            // This chunk's activation groups: scales and the weights' offsets.
-            const std::size_t a0 = j0 / Dot::kGroupQuads;
-            const float* sx = scales + (t0 + i) * tile_scales + a0 * NR;
-            const std::int32_t* off = w.panel_offsets(p) + a0 * P;
-            if (streaming) {
-              Dot::template tile<P, NR, true>(wc, xp, nj, sx, off, first, part);
-            } else {
-              Dot::template tile<P, NR, false>(wc, xp, nj, sx, off, first, part);
-            }
-            if (last) {
-              // The weights' per-channel scales, then the bias.
-              const float* sw = w.panel_scales(p);
-              for (std::size_t n = 0; n < NR; ++n) {
-                for (std::size_t m = 0; m < P; ++m) {
-                  tile[n * P + m] = part[n * P + m] * sw[m] + bias[m];
+          with_tile_width<NR>(cols, [&]<std::size_t TW>() {
+            const std::uint32_t* xp = act + t * tile_u32 + j0 * TW;
+            if constexpr (kQuantized) {
+              // This chunk's activation groups: scales and the weights' offsets.
+              const std::size_t a0 = j0 / Dot::kGroupQuads;
+              const float* sx = scales + t * tile_scales + a0 * TW;
+              const std::int32_t* off = w.panel_offsets(p) + a0 * P;
+              if (streaming) {
+                Dot::template tile<P, TW, true>(wc, xp, nj, sx, off, first, part);
+              } else {
+                Dot::template tile<P, TW, false>(wc, xp, nj, sx, off, first, part);
+              }
+              if (last) {
+                // The weights' per-channel scales, then the bias.
+                const float* sw = w.panel_scales(p);
+                for (std::size_t n = 0; n < TW; ++n) {
+                  for (std::size_t m = 0; m < P; ++m) {
+                    tile[n * P + m] = part[n * P + m] * sw[m] + bias[m];
+                  }
                 }
               }
-            }
-          } else {
-            // fp32 sums with the bias: on the last chunk, the epilogue's tile as they are.
-            float* out = last ? tile : part;
-            const float* init = first ? nullptr : part;
-            if (streaming) {
-              Dot::template tile<P, NR, true>(wc, xp, nj, bias, init, out);
             } else {
-              Dot::template tile<P, NR, false>(wc, xp, nj, bias, init, out);
+              // fp32 sums with the bias: on the last chunk, the epilogue's tile as they are.
+              float* out = last ? tile : part;
+              const float* init = first ? nullptr : part;
+              if (streaming) {
+                Dot::template tile<P, TW, true>(wc, xp, nj, bias, init, out);
+              } else {
+                Dot::template tile<P, TW, false>(wc, xp, nj, bias, init, out);
+              }
             }
-          }
-          if (last) {
-            const std::size_t t = t0 + i, b = t / tiles_per_b, s0 = t % tiles_per_b * NR;
-            finish(b, p, s0, std::min(NR, S - s0), tile);
-          }
+          });
+          if (last) finish(b, p, s0, cols, tile);
         }
       }
     }
