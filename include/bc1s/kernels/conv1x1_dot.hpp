@@ -53,13 +53,7 @@ inline constexpr std::size_t kMaxBlockTiles = 32;
 // not 24. Every column is computed alone, so the width changes no result.
 inline constexpr std::size_t kWidthStep = 4;
 
-template <std::size_t NR>
-constexpr std::size_t tile_width(std::size_t cols) noexcept {
-  const std::size_t w = (cols + kWidthStep - 1) / kWidthStep * kWidthStep;
-  return w < NR ? w : NR;
-}
-
-// f.template operator()<W>() with W = tile_width<NR>(cols), a compile-time width.
+// f.template operator()<W>() with W the narrowest width of those that holds cols columns.
 template <std::size_t NR, std::size_t W = kWidthStep, class F>
 decltype(auto) with_tile_width(std::size_t cols, F&& f) {
   if constexpr (W >= NR) {
@@ -103,7 +97,7 @@ void conv1x1(const W& w, const VX& x, std::size_t threads, std::size_t tasks_per
       thread_buffer<struct dot_activation_tag, std::uint32_t>(total_tiles * tile_u32);
   float* scales =
       kQuantized ? thread_buffer<struct dot_scale_tag, float>(total_tiles * tile_scales) : nullptr;
-  // Tile t: its columns at width tile_width (words j * width + n in its slot of tile_u32 words).
+  // Tile t: its columns at its width TW (words j * TW + n in its slot of tile_u32 words).
   run_tasks(total_tiles, [&](std::size_t t) {
     const std::size_t b = t / tiles_per_b, s0 = t % tiles_per_b * NR, cols = std::min(NR, S - s0);
     with_tile_width<NR>(cols, [&]<std::size_t TW>() {
